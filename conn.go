@@ -1,0 +1,200 @@
+package aiohttp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// aLongTimeAgo is a deadline in the past, used to interrupt blocked I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// bufioPool holds read buffers while connections are idle: an idle connection holds none.
+var bufioPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
+// conn is one pooled HTTP/1.1 connection. While in use it belongs to one request, whose goroutine
+// does all the reads (and the writes, unless a body writer goroutine is running); the pool fields
+// are guarded by the connector's mutex.
+type conn struct {
+	raw  net.Conn
+	peek net.Conn // the TCP connection under TLS, for the reuse check
+	hp   *hostPool
+	br   *bufio.Reader // nil while idle
+
+	// Guarded by the connector's mutex.
+	lastUsed time.Time
+	uses     int // completed exchanges
+
+	// Per exchange, set by begin.
+	dl          *deadlines
+	readArmed   time.Time
+	readPhase   string
+	writeArmed  time.Time
+	writing     atomic.Bool // a body writer goroutine owns the write side
+	// writerActive is set by the request's goroutine while a body writer exists; then dlMu
+	// guards readArmed and readPhase, which the writer re-arms when it is done.
+	writerActive bool
+	dlMu         sync.Mutex
+	interrupted atomic.Bool
+	ctx         context.Context
+}
+
+// begin binds the connection to one exchange.
+func (pc *conn) begin(ctx context.Context, dl *deadlines) {
+	pc.ctx, pc.dl = ctx, dl
+	pc.interrupted.Store(false)
+	if pc.br == nil {
+		pc.br = bufioPool.Get().(*bufio.Reader)
+		pc.br.Reset(pc)
+	}
+}
+
+// interrupt makes blocked and future I/O fail at once. It runs from context.AfterFunc.
+func (pc *conn) interrupt() {
+	pc.interrupted.Store(true)
+	_ = pc.raw.SetDeadline(aLongTimeAgo)
+}
+
+// Read reads from the socket under the exchange's read deadline: the earliest of Total and, once
+// the request body is written, now+SockRead. It is the reader under pc.br.
+func (pc *conn) Read(p []byte) (int, error) {
+	if pc.writerActive {
+		pc.dlMu.Lock()
+		err := pc.armRead()
+		pc.dlMu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+	} else if err := pc.armRead(); err != nil {
+		return 0, err
+	}
+	if pc.interrupted.Load() {
+		return 0, pc.ctxErr()
+	}
+	return pc.raw.Read(p)
+}
+
+// armRead sets the read deadline for the next read.
+func (pc *conn) armRead() error {
+	want, phase := pc.dl.total, PhaseTotal
+	if sr := pc.dl.t.SockRead; sr > 0 && !pc.writing.Load() {
+		if d, won := earliest(want, time.Now().Add(sr)); won {
+			want, phase = d, PhaseSockRead
+		}
+	}
+	// Re-arming costs a syscall-free but locked call; skip it when the armed deadline is close
+	// enough (within min(1s, SockRead/16)) to the wanted one.
+	if !sameDeadline(pc.readArmed, want, pc.dl.t.SockRead) {
+		if err := pc.raw.SetReadDeadline(want); err != nil {
+			return err
+		}
+		pc.readArmed = want
+	}
+	pc.readPhase = phase
+	return nil
+}
+
+// armAfterWrite starts SockRead when the body writer is done, for a head read already blocked.
+func (pc *conn) armAfterWrite() {
+	sr := pc.dl.t.SockRead
+	if sr <= 0 {
+		return
+	}
+	pc.dlMu.Lock()
+	want, won := earliest(pc.dl.total, time.Now().Add(sr))
+	if won {
+		if pc.raw.SetReadDeadline(want) == nil {
+			pc.readArmed, pc.readPhase = want, PhaseSockRead
+		}
+	}
+	pc.dlMu.Unlock()
+	if pc.interrupted.Load() {
+		_ = pc.raw.SetDeadline(aLongTimeAgo)
+	}
+}
+
+func sameDeadline(armed, want time.Time, sockRead time.Duration) bool {
+	if armed.Equal(want) {
+		return true
+	}
+	if armed.IsZero() || want.IsZero() || armed.After(want) {
+		return false
+	}
+	slack := min(time.Second, sockRead/16)
+	return want.Sub(armed) <= slack
+}
+
+// Write writes to the socket under the Total deadline.
+func (pc *conn) Write(p []byte) (int, error) {
+	if want := pc.dl.total; !pc.writeArmed.Equal(want) {
+		if err := pc.raw.SetWriteDeadline(want); err != nil {
+			return 0, err
+		}
+		pc.writeArmed = want
+	}
+	if pc.interrupted.Load() {
+		return 0, pc.ctxErr()
+	}
+	return pc.raw.Write(p)
+}
+
+// ctxErr is the error for an interrupted exchange.
+func (pc *conn) ctxErr() error {
+	if err := context.Cause(pc.ctx); err != nil {
+		return err
+	}
+	return context.Canceled
+}
+
+// classify turns an I/O error of this exchange into the public cause: the caller's context error
+// first, then our own phase deadline, else the error itself.
+func (pc *conn) classify(err error) error {
+	if pc.ctx != nil && pc.ctx.Err() != nil {
+		return context.Cause(pc.ctx)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if pc.writerActive {
+			pc.dlMu.Lock()
+			defer pc.dlMu.Unlock()
+		}
+		return pc.dl.timeoutError(pc.readPhase)
+	}
+	return err
+}
+
+// end detaches the connection from its exchange. reusable reports whether it may go back to the
+// pool: the read buffer must be empty (stray bytes are never read as the next response).
+func (pc *conn) end(reusable bool) bool {
+	pc.ctx, pc.dl = nil, nil
+	if pc.br != nil && pc.br.Buffered() > 0 {
+		reusable = false
+	}
+	if reusable {
+		pc.br.Reset(nil)
+		bufioPool.Put(pc.br)
+		pc.br = nil
+	}
+	return reusable
+}
+
+// clearDeadlines resets the socket for idle time.
+func (pc *conn) clearDeadlines() {
+	if !pc.readArmed.IsZero() || !pc.writeArmed.IsZero() {
+		_ = pc.raw.SetDeadline(time.Time{})
+		pc.readArmed, pc.writeArmed = time.Time{}, time.Time{}
+	}
+}
+
+func (pc *conn) close() {
+	_ = pc.raw.Close()
+	if pc.br != nil {
+		pc.br.Reset(nil)
+		bufioPool.Put(pc.br)
+		pc.br = nil
+	}
+}
