@@ -195,7 +195,7 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
-	return strconv.Itoa(e.Status) + " " + e.Message + " from " + redactURL(e.URL)
+	return "status " + strconv.Itoa(e.Status) + " " + e.Message
 }
 
 // Is reports that a ResponseError is an ErrClient.
