@@ -31,17 +31,17 @@ type conn struct {
 	uses     int // completed exchanges
 
 	// Per exchange, set by begin.
-	dl          *deadlines
-	readArmed   time.Time
-	readPhase   string
-	writeArmed  time.Time
-	writing     atomic.Bool // a body writer goroutine owns the write side
+	dl         *deadlines
+	readArmed  time.Time
+	readPhase  string
+	writeArmed time.Time
+	writing    atomic.Bool // a body writer goroutine owns the write side
 	// writerActive is set by the request's goroutine while a body writer exists; then dlMu
 	// guards readArmed and readPhase, which the writer re-arms when it is done.
 	writerActive bool
 	dlMu         sync.Mutex
-	interrupted atomic.Bool
-	ctx         context.Context
+	interrupted  atomic.Bool
+	ctx          context.Context
 }
 
 // begin binds the connection to one exchange.

@@ -239,4 +239,3 @@ func unwrapOpError(err error) error {
 	}
 	return err
 }
-

@@ -89,7 +89,9 @@ type SSLError struct {
 	Err  error
 }
 
-func (e *SSLError) Error() string { return "TLS handshake with " + e.Addr + " failed: " + e.Err.Error() }
+func (e *SSLError) Error() string {
+	return "TLS handshake with " + e.Addr + " failed: " + e.Err.Error()
+}
 
 // Unwrap returns the cause.
 func (e *SSLError) Unwrap() error { return e.Err }
@@ -233,7 +235,9 @@ type InvalidURLError struct {
 	Reason string
 }
 
-func (e *InvalidURLError) Error() string { return "invalid URL " + strconv.Quote(e.URL) + ": " + e.Reason }
+func (e *InvalidURLError) Error() string {
+	return "invalid URL " + strconv.Quote(e.URL) + ": " + e.Reason
+}
 
 // InvalidHeaderError reports a request header, method or credential that cannot be sent safely
 // (CR, LF, NUL or other forbidden characters), found before anything was sent.

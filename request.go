@@ -170,7 +170,9 @@ func (o options) apply(b *requestBuilder) {
 }
 
 // Options bundles several options into one, for example the headers and auth of one API.
-func Options(opts ...RequestOption) RequestOption { return options(append([]RequestOption(nil), opts...)) }
+func Options(opts ...RequestOption) RequestOption {
+	return options(append([]RequestOption(nil), opts...))
+}
 
 // body is a request body: bytes, or a reader, with its length when known.
 type body struct {
