@@ -36,11 +36,11 @@ var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // framing or encoding), *TimeoutError (Total or SockRead), or the context's error.
 func (r *Response) Read(p []byte) (int, error) {
 	if r.read {
-		if len(r.content) == 0 {
+		if r.off >= len(r.content) {
 			return 0, io.EOF
 		}
-		n := copy(p, r.content)
-		r.content = r.content[n:]
+		n := copy(p, r.content[r.off:])
+		r.off += n
 		return n, nil
 	}
 	if r.err != nil {
@@ -196,19 +196,23 @@ func (r *Response) Bytes() ([]byte, error) {
 			return nil, err
 		}
 	}
-	r.content, r.read = buf, true
+	r.content, r.read, r.off = buf, true, len(buf)
 	return buf, nil
 }
 
-// Text reads the whole body and decodes it to a string by the charset of Content-Type: UTF-8
-// when none is given (and for JSON), any WHATWG encoding label otherwise.
+// Text reads the whole body and decodes it to a string by the charset of Content-Type (any
+// WHATWG encoding label), else for text/html by a <meta> charset in the first 1024 bytes, else
+// as UTF-8. Bytes that do not decode are kept as they are.
 func (r *Response) Text() (string, error) {
 	b, err := r.Bytes()
 	if err != nil {
 		return "", err
 	}
-	_, params, _ := mime.ParseMediaType(r.head.Get("Content-Type"))
+	mt, params, _ := mime.ParseMediaType(r.head.Get("Content-Type"))
 	label := strings.ToLower(strings.TrimSpace(params["charset"]))
+	if label == "" && mt == "text/html" {
+		label = metaCharset(b)
+	}
 	if label == "" || label == "utf-8" || label == "utf8" {
 		return string(b), nil
 	}
@@ -221,6 +225,35 @@ func (r *Response) Text() (string, error) {
 		return string(b), nil
 	}
 	return string(out), nil
+}
+
+// metaCharset finds a charset declared by a <meta> tag in the first 1024 bytes of an HTML
+// document: <meta charset="x"> or <meta http-equiv="Content-Type" content="...; charset=x">.
+func metaCharset(b []byte) string {
+	b = b[:min(len(b), 1024)]
+	for {
+		i := bytes.Index(bytes.ToLower(b), []byte("<meta"))
+		if i < 0 {
+			return ""
+		}
+		tag := b[i:]
+		if end := bytes.IndexByte(tag, '>'); end >= 0 {
+			tag = tag[:end]
+		}
+		b = b[i+len(tag):]
+		lower := bytes.ToLower(tag)
+		j := bytes.Index(lower, []byte("charset="))
+		if j < 0 {
+			continue
+		}
+		v := bytes.TrimLeft(lower[j+len("charset="):], "\"' ")
+		if k := bytes.IndexAny(v, "\"' ;/"); k >= 0 {
+			v = v[:k]
+		}
+		if len(v) > 0 {
+			return string(v)
+		}
+	}
 }
 
 // JSON reads the whole body and decodes it into v with encoding/json. The Content-Type must be

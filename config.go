@@ -65,8 +65,9 @@ func parseBaseURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, &InvalidURLError{URL: s, Reason: "BaseURL: " + urlErrReason(err)}
+		return nil, &InvalidURLError{URL: redactRaw(s), Reason: "BaseURL: " + urlErrReason(err)}
 	}
+	s = u.Redacted()
 	if !u.IsAbs() || u.Host == "" {
 		return nil, &InvalidURLError{URL: s, Reason: "BaseURL must be absolute"}
 	}

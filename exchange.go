@@ -96,6 +96,7 @@ func (s *Session) exchange(ctx context.Context, pc *conn, r *outRequest, dl *dea
 	resp.body.Reset(pc.br, kind, length, s.limits)
 	if kind == http1.NoBody {
 		ex.finish(!resp.head.Close)
+		resp.ex = nil
 	}
 	return resp, false, nil
 }

@@ -141,7 +141,7 @@ func (r *outRequest) setHeader(s *Session, b *requestBuilder) error {
 		base = s.header
 	}
 	_, userAE := getFold(b.header, "Accept-Encoding")
-	r.decode = s.addedAE && !userAE
+	r.decode = s.addedAE && !userAE && base["Accept-Encoding"] != nil
 	userinfo := r.url.User
 	if b.header == nil && !b.auth && userinfo == nil && (r.body == nil || r.body.contentType == "") {
 		r.header, r.shared = base, true

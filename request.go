@@ -193,9 +193,9 @@ func newBody(r io.Reader) *body {
 		data := v.Bytes()
 		return &body{data: data, size: int64(len(data))}
 	case *bytes.Reader:
-		return &body{r: v, seeker: v, size: int64(v.Len())}
+		return &body{r: v, seeker: v, start: v.Size() - int64(v.Len()), size: int64(v.Len())}
 	case *strings.Reader:
-		return &body{r: v, seeker: v, size: int64(v.Len())}
+		return &body{r: v, seeker: v, start: v.Size() - int64(v.Len()), size: int64(v.Len())}
 	case *os.File:
 		b := &body{r: v, size: -1}
 		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {

@@ -33,6 +33,7 @@ type Response struct {
 	rd      io.Reader // &body, or a decoder over it
 	content []byte    // the whole body, once read by Bytes
 	read    bool      // content holds the body
+	off     int       // how much of content Read has returned
 	err     error     // sticky body error, already wrapped
 	closed  bool
 }
