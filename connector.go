@@ -192,12 +192,8 @@ func (c *Connector) acquire(ctx context.Context, key poolKey, o acquireOpts) (pc
 				continue
 			}
 		}
-		evicted, ok := c.reserveLocked(hp)
-		if ok {
+		if c.reserveLocked(hp) {
 			c.mu.Unlock()
-			if evicted != nil {
-				evicted.close()
-			}
 			pc, err := c.dial(ctx, hp, o)
 			return pc, false, err
 		}
@@ -293,23 +289,24 @@ func (c *Connector) popIdleLocked(hp *hostPool) *conn {
 	return nil
 }
 
-// reserveLocked counts a new connection for hp if the limits allow, evicting the least recently
-// used idle connection of another key when only the total is full. The evicted connection is
-// returned for the caller to close after unlocking.
-func (c *Connector) reserveLocked(hp *hostPool) (evicted *conn, ok bool) {
+// reserveLocked counts a new connection for hp if the limits allow, closing the least recently
+// used idle connection of another key when only the total is full. Connections are closed under
+// the lock (an idle socket closes at once) so that Limit bounds open sockets, not just slots.
+func (c *Connector) reserveLocked(hp *hostPool) bool {
 	if c.cfg.LimitPerHost > 0 && hp.open >= c.cfg.LimitPerHost {
-		return nil, false
+		return false
 	}
 	if c.cfg.Limit > 0 && c.open >= c.cfg.Limit {
-		evicted = c.evictLocked(hp)
+		evicted := c.evictLocked(hp)
 		if evicted == nil {
-			return nil, false
+			return false
 		}
+		evicted.close()
 	}
 	hp.open++
 	hp.dialing++
 	c.open++
-	return evicted, true
+	return true
 }
 
 // evictLocked removes the least recently used idle connection of a key other than keep.
@@ -337,10 +334,9 @@ func (c *Connector) unreserve(hp *hostPool) {
 	hp.open--
 	hp.dialing--
 	c.open--
-	drop := c.dispatchLocked()
+	c.dispatchLocked()
 	c.forgetLocked(hp)
 	c.mu.Unlock()
-	closeAll(drop)
 }
 
 // dialed turns a permit into a connection in use.
@@ -355,26 +351,27 @@ func (c *Connector) release(pc *conn, reusable bool) {
 	reusable = pc.end(reusable) && !c.cfg.ForceClose
 	if reusable {
 		pc.clearDeadlines()
+	} else {
+		pc.close() // before its slot is handed on: Limit bounds open sockets
 	}
 	c.mu.Lock()
 	hp := pc.hp
 	pc.uses++
-	if reusable && !c.closed {
+	switch {
+	case reusable && !c.closed:
 		pc.lastUsed = time.Now()
 		hp.idle = append(hp.idle, pc)
 		c.scheduleJanitorLocked(pc.lastUsed)
-	} else {
+	case reusable:
+		pc.close()
+		fallthrough
+	default:
 		hp.open--
 		c.open--
-		reusable = false
 	}
-	drop := c.dispatchLocked()
+	c.dispatchLocked()
 	c.forgetLocked(hp)
 	c.mu.Unlock()
-	if !reusable {
-		pc.close()
-	}
-	closeAll(drop)
 }
 
 // discard closes a connection taken from the pool that turned out dead.
@@ -383,25 +380,21 @@ func (c *Connector) discard(pc *conn) {
 	c.mu.Lock()
 	pc.hp.open--
 	c.open--
-	drop := c.dispatchLocked()
+	c.dispatchLocked()
 	c.forgetLocked(pc.hp)
 	c.mu.Unlock()
-	closeAll(drop)
 }
 
 // dispatchLocked hands idle connections and free slots to waiters in FIFO order: each waiter in
 // turn gets an idle connection of its key, or a permit if its key and the total allow. A waiter
 // whose key is saturated is skipped, so it never blocks others.
-func (c *Connector) dispatchLocked() (evicted []*conn) {
+func (c *Connector) dispatchLocked() {
 	for i := 0; i < len(c.waiters); {
 		w := c.waiters[i]
 		var g grant
 		if pc := c.popIdleLocked(w.hp); pc != nil {
 			g = grant{pc: pc, reused: true}
-		} else if ev, ok := c.reserveLocked(w.hp); ok {
-			if ev != nil {
-				evicted = append(evicted, ev)
-			}
+		} else if c.reserveLocked(w.hp) {
 		} else {
 			if c.cfg.Limit > 0 && c.open >= c.cfg.Limit && !c.hasIdleLocked() {
 				break // nothing can be freed for anyone
@@ -414,7 +407,6 @@ func (c *Connector) dispatchLocked() (evicted []*conn) {
 		w.hp.waiting--
 		w.ch <- g
 	}
-	return evicted
 }
 
 func (c *Connector) hasIdleLocked() bool {
@@ -454,7 +446,6 @@ func (c *Connector) scheduleJanitorLocked(since time.Time) {
 // expireIdle closes idle connections past IdleTimeout and re-arms the timer for the next one.
 func (c *Connector) expireIdle() {
 	now := time.Now()
-	var drop []*conn
 	c.mu.Lock()
 	c.jAt = time.Time{}
 	var next time.Time
@@ -462,7 +453,7 @@ func (c *Connector) expireIdle() {
 		keep := hp.idle[:0]
 		for _, pc := range hp.idle {
 			if now.Sub(pc.lastUsed) >= c.cfg.IdleTimeout {
-				drop = append(drop, pc)
+				pc.close()
 				hp.open--
 				c.open--
 				continue
@@ -479,16 +470,8 @@ func (c *Connector) expireIdle() {
 	if !next.IsZero() && !c.closed {
 		c.scheduleJanitorLocked(next)
 	}
-	more := c.dispatchLocked()
+	c.dispatchLocked()
 	c.mu.Unlock()
-	closeAll(drop)
-	closeAll(more)
-}
-
-func closeAll(pcs []*conn) {
-	for _, pc := range pcs {
-		pc.close()
-	}
 }
 
 // HostStats counts one pool key's connections.

@@ -51,18 +51,32 @@ func (c *Connector) dialConn(ctx context.Context, key poolKey, o acquireOpts) (*
 }
 
 // dialError classifies a failure of the connect phase: the caller's context first, then our
-// own deadline (ctx is parent bounded by the phase deadline), else the error as it is.
+// own deadline (ctx is parent bounded by the phase deadline), else the error as it is. A
+// deadline counts as passed by the clock, since the dialer's own timer can fire before the
+// context's.
 func (c *Connector) dialError(parent, ctx context.Context, dl *deadlines, phase string, err error) error {
 	switch {
-	case parent.Err() != nil:
-		return context.Cause(parent)
+	case expired(parent):
+		if cause := context.Cause(parent); cause != nil {
+			return cause
+		}
+		return context.DeadlineExceeded
 	case errors.As(err, new(*TimeoutError)):
 		return err
-	case ctx.Err() != nil:
+	case expired(ctx):
 		c.timeouts.Add(1)
 		return dl.timeoutError(phase)
 	}
 	return err
+}
+
+// expired reports whether ctx is done or its deadline has passed.
+func expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // resolve returns the addresses for host; an IP literal needs no look-up.
@@ -75,8 +89,8 @@ func (c *Connector) resolve(ctx context.Context, host string) ([]netip.Addr, err
 		err = errors.New("no addresses")
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if expired(ctx) {
+			return nil, context.DeadlineExceeded
 		}
 		return nil, &ConnectorError{Op: "dns", Addr: host, Err: err}
 	}
@@ -159,11 +173,11 @@ func (c *Connector) attempt(ctx context.Context, a netip.Addr, port string, key 
 	d := net.Dialer{Deadline: deadline, KeepAlive: 15 * time.Second}
 	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		if sockPhase && ctx.Err() == nil && isTimeout(err) {
+		if sockPhase && !expired(ctx) && isTimeout(err) {
 			return nil, o.dl.timeoutError(PhaseSockConnect)
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if expired(ctx) {
+			return nil, context.DeadlineExceeded
 		}
 		return nil, &ConnectorError{Op: "dial", Addr: addr, Err: unwrapOpError(err)}
 	}
@@ -182,10 +196,10 @@ func (c *Connector) attempt(ctx context.Context, a netip.Addr, port string, key 
 	if err != nil {
 		_ = raw.Close()
 		switch {
-		case sockPhase && ctx.Err() == nil && isTimeout(err):
+		case sockPhase && !expired(ctx) && isTimeout(err):
 			return nil, o.dl.timeoutError(PhaseSockConnect)
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
+		case expired(ctx):
+			return nil, context.DeadlineExceeded
 		}
 		return nil, tlsError(addr, err)
 	}
