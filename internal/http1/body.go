@@ -25,6 +25,7 @@ type Body struct {
 	state   chunkState
 	excess  int64 // chunked overhead beyond the free allowance
 	n       int64 // bytes delivered
+	off     int64 // bytes consumed from br, framing included: the Offset of a *ParseError
 	err     error
 	trailer []byte
 	long    []byte
@@ -43,8 +44,11 @@ const (
 // Reset prepares b to read a body of the given kind (and length, for [LengthBody]) from br.
 func (b *Body) Reset(br *bufio.Reader, kind BodyKind, length int64, lim Limits) {
 	*b = Body{br: br, lim: lim.resolved(), kind: kind, remain: length, trailer: b.trailer[:0], long: b.long[:0]}
-	if kind == NoBody || (kind == LengthBody && length == 0) {
+	switch {
+	case kind == NoBody || (kind == LengthBody && length == 0):
 		b.state, b.err = bodyDone, io.EOF
+	case kind == LengthBody && length < 0:
+		b.err = &ParseError{Reason: "negative body length"}
 	}
 }
 
@@ -92,6 +96,9 @@ func (b *Body) Read(p []byte) (int, error) {
 		n, b.err = b.readChunked(p)
 	}
 	b.n += int64(n)
+	if b.kind != ChunkedBody {
+		b.off += int64(n)
+	}
 	if n > 0 && b.err != nil && b.err != io.EOF {
 		// Deliver the bytes now; the sticky error comes with the next call.
 		return n, nil
@@ -113,6 +120,7 @@ func (b *Body) readChunked(p []byte) (int, error) {
 	}
 	n, err := b.br.Read(p)
 	b.remain -= int64(n)
+	b.off += int64(n)
 	if err == io.EOF {
 		return n, ErrBodyTruncated
 	}
@@ -146,34 +154,36 @@ func (b *Body) step() error {
 	if b.state == inTrailer {
 		max = b.lim.MaxFieldSize
 	}
+	at := b.off
 	line, n, err := readLine(b.br, max, &b.long, "chunked framing line")
+	b.off += int64(n)
 	if err != nil {
 		if err == io.EOF || err == ErrHeadTruncated {
 			err = ErrBodyTruncated
 		}
-		return b.fail(err)
+		return b.fail(offsetErr(err, at))
 	}
 	// Chunked framing requires CRLF: a bare LF is refused (Go's CVE-2025-22871 fix).
-	if n < 2 || n == len(line)+1 {
-		return b.fail(&ParseError{Reason: "bare LF in chunked framing", Offset: b.n})
+	if n == len(line)+1 {
+		return b.fail(&ParseError{Reason: "bare LF in chunked framing", Offset: at + int64(len(line))})
 	}
 	switch b.state {
 	case wantDataCRLF:
 		if len(line) != 0 {
-			return b.fail(&ParseError{Reason: "chunk data not followed by CRLF", Offset: b.n})
+			return b.fail(&ParseError{Reason: "chunk data not followed by CRLF", Offset: at})
 		}
 		b.state = wantSize
 	case wantSize:
 		size, err := parseChunkSize(line)
 		if err != nil {
-			return b.fail(&ParseError{Reason: err.Error(), Offset: b.n})
+			return b.fail(&ParseError{Reason: err.Error(), Offset: at})
 		}
 		b.excess += int64(n) - chunkOverheadFree - 2*size
 		if b.excess < 0 {
 			b.excess = 0
 		}
 		if b.excess > maxChunkOverhead {
-			return b.fail(&ParseError{Reason: "too much chunk-extension overhead", Offset: b.n})
+			return b.fail(&ParseError{Reason: "too much chunk-extension overhead", Offset: at})
 		}
 		if size == 0 {
 			b.state = inTrailer
@@ -186,26 +196,26 @@ func (b *Body) step() error {
 			b.err = io.EOF
 			return io.EOF
 		}
-		return b.addTrailer(line)
+		return b.addTrailer(line, at)
 	}
 	return nil
 }
 
-func (b *Body) addTrailer(line []byte) error {
+func (b *Body) addTrailer(line []byte, at int64) error {
 	if bytes.Count(b.trailer, []byte{'\n'}) >= b.lim.MaxHeaders {
-		return b.fail(&ParseError{Reason: "more trailer fields than the limit", Offset: b.n})
+		return b.fail(&ParseError{Reason: "more trailer fields than the limit", Offset: at})
 	}
 	if line[0] == ' ' || line[0] == '\t' {
-		return b.fail(&ParseError{Reason: "folded trailer line", Offset: b.n})
+		return b.fail(&ParseError{Reason: "folded trailer line", Offset: at})
 	}
 	name, value, perr := splitField(line)
 	if perr != nil {
-		perr.Offset = b.n
+		perr.Offset += at
 		perr.Reason = "trailer: " + perr.Reason
 		return b.fail(perr)
 	}
 	if forbiddenTrailer(name) {
-		return b.fail(&ParseError{Reason: "trailer: forbidden field " + quote(string(name)), Offset: b.n})
+		return b.fail(&ParseError{Reason: "trailer: forbidden field " + quote(string(name)), Offset: at})
 	}
 	b.trailer = append(b.trailer, name...)
 	b.trailer = append(b.trailer, ':', ' ')
@@ -232,7 +242,8 @@ type chunkErr string
 
 func (e chunkErr) Error() string { return string(e) }
 
-// parseChunkSize parses "1*HEXDIG [BWS ; ext]" of at most 16 hex digits.
+// parseChunkSize parses "1*HEXDIG [BWS ; ext]" of at most 15 hex digits, so that the size always
+// fits an int64 (2^60-1 bytes is more than any real body).
 func parseChunkSize(line []byte) (int64, error) {
 	i := 0
 	var n uint64

@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"math"
 	"strings"
 )
 
@@ -60,31 +61,37 @@ func (h *Head) Get(name string) string {
 }
 
 // parseFraming sets ContentLength, Chunked and Close from the fields.
+//
+// Transfer-Encoding must be a single field whose value is exactly "chunked" (ASCII
+// case-insensitive): a list ("gzip, chunked", "chunked, chunked"), empty list elements and repeated
+// fields are refused, like net/http and nginx do, because every lenient reading of this field has
+// been a request-smuggling vector. "Connection: close" wins over "keep-alive" in any order.
 func (h *Head) parseFraming() *ParseError {
 	h.ContentLength, h.Chunked = -1, false
-	h.Close = h.Minor == 0
 	var err *ParseError
-	teCount := 0
+	teFields := 0
+	hasClose, hasKeepAlive := false, false
 	Fields(h.Fields, func(name, value string) bool {
+		// The length test first: most fields are none of these, and EqualFold costs more.
 		switch {
-		case strings.EqualFold(name, "Content-Length"):
+		case len(name) == len("Content-Length") && strings.EqualFold(name, "Content-Length"):
 			err = h.addContentLength(value)
-		case strings.EqualFold(name, "Transfer-Encoding"):
-			if value == "" {
+		case len(name) == len("Transfer-Encoding") && strings.EqualFold(name, "Transfer-Encoding"):
+			teFields++
+			switch {
+			case teFields > 1:
+				err = &ParseError{Reason: "more than one Transfer-Encoding field"}
+			case value == "":
 				err = &ParseError{Reason: "empty Transfer-Encoding"}
+			case !strings.EqualFold(value, "chunked"):
+				err = &ParseError{Reason: "unsupported Transfer-Encoding " + quote(value)}
 			}
-			forEachToken(value, func(tok string) {
-				teCount++
-				if !strings.EqualFold(tok, "chunked") {
-					err = &ParseError{Reason: "unsupported Transfer-Encoding " + quote(tok)}
-				}
-			})
-		case strings.EqualFold(name, "Connection"):
+		case len(name) == len("Connection") && strings.EqualFold(name, "Connection"):
 			forEachToken(value, func(tok string) {
 				if strings.EqualFold(tok, "close") {
-					h.Close = true
-				} else if strings.EqualFold(tok, "keep-alive") && h.Minor == 0 {
-					h.Close = false
+					hasClose = true
+				} else if strings.EqualFold(tok, "keep-alive") {
+					hasKeepAlive = true
 				}
 			})
 		}
@@ -93,46 +100,44 @@ func (h *Head) parseFraming() *ParseError {
 	if err != nil {
 		return err
 	}
-	switch {
-	case teCount > 1:
-		return &ParseError{Reason: "Transfer-Encoding lists chunked more than once"}
-	case teCount == 1:
+	h.Close = hasClose || (h.Minor == 0 && !hasKeepAlive)
+	if teFields == 1 {
 		h.Chunked = true
-		if h.ContentLength >= 0 {
-			// RFC 9112 §6.3: chunked wins, and the connection must not be reused.
-			h.ContentLength = -1
+		// RFC 9112 §6.3: chunked wins over Content-Length, and the connection must not be reused.
+		// §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: close after it.
+		if h.ContentLength >= 0 || h.Minor == 0 {
 			h.Close = true
 		}
+		h.ContentLength = -1
 	}
 	return nil
 }
 
-// addContentLength parses one Content-Length field value, which may be a list of equal values.
+// addContentLength parses one Content-Length field value, which may be a list of equal values
+// (RFC 9110 §8.6); an empty list element is refused.
 func (h *Head) addContentLength(value string) *ParseError {
-	if value == "" {
-		return &ParseError{Reason: "empty Content-Length"}
-	}
-	var err *ParseError
-	for len(value) > 0 && err == nil {
-		item, rest, _ := strings.Cut(value, ",")
-		value = rest
+	for {
+		item, rest, more := strings.Cut(value, ",")
 		item = strings.Trim(item, " \t")
 		n, ok := parseDecimal(item)
 		switch {
 		case !ok:
-			err = &ParseError{Reason: "invalid Content-Length " + quote(item)}
+			return &ParseError{Reason: "invalid Content-Length " + quote(item)}
 		case h.ContentLength >= 0 && h.ContentLength != n:
-			err = &ParseError{Reason: "conflicting Content-Length values"}
-		default:
-			h.ContentLength = n
+			return &ParseError{Reason: "conflicting Content-Length values"}
 		}
+		h.ContentLength = n
+		if !more {
+			return nil
+		}
+		value = rest
 	}
-	return err
 }
 
 // parseDecimal parses 1*DIGIT into a non-negative int64, refusing signs, spaces and overflow.
+// Leading zeros are allowed.
 func parseDecimal(s string) (int64, bool) {
-	if s == "" || len(s) > 18 {
+	if s == "" {
 		return 0, false
 	}
 	var n int64
@@ -140,7 +145,11 @@ func parseDecimal(s string) (int64, bool) {
 		if !isDigit(s[i]) {
 			return 0, false
 		}
-		n = n*10 + int64(s[i]-'0')
+		d := int64(s[i] - '0')
+		if n > (math.MaxInt64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
 	}
 	return n, true
 }

@@ -51,7 +51,8 @@ type Head struct {
 	// Chunked is set when Transfer-Encoding is exactly "chunked".
 	Chunked bool
 	// Close is set when the connection must not be reused after this response: Connection: close,
-	// HTTP/1.0 without keep-alive, or both Content-Length and Transfer-Encoding present.
+	// HTTP/1.0 without keep-alive, both Content-Length and Transfer-Encoding present, or
+	// Transfer-Encoding on HTTP/1.0 (RFC 9112 §6.1).
 	Close bool
 }
 
@@ -68,7 +69,8 @@ func (h *Head) Proto() string {
 // next call, and may be nil. It returns the bytes consumed and:
 //   - io.EOF when the connection closed before any byte arrived;
 //   - [ErrHeadTruncated] when it closed inside a head;
-//   - *[ParseError] for a malformed head or one over the limits;
+//   - *[ParseError] for a malformed head or one over the limits, as soon as the first bytes
+//     cannot begin "HTTP/1." (a truncated HTTP/0.9 body is malformed, not truncated);
 //   - any other error from br unchanged.
 //
 // It allocates the head string and nothing else when scratch has room.
@@ -87,7 +89,7 @@ func ReadResponseHead(br *bufio.Reader, lim Limits, h *Head, scratch *[]byte) (i
 		if h.Status >= 200 || h.Status == 101 {
 			return total, nil
 		}
-		if i+1 >= Max1xx {
+		if i+1 > Max1xx {
 			return total, &ParseError{Reason: "too many informational (1xx) responses", Offset: total}
 		}
 	}
@@ -101,6 +103,10 @@ func readOneHead(br *bufio.Reader, lim Limits, h *Head, scratch *[]byte, base in
 	head := (*scratch)[:0]
 	defer func() { *scratch = head[:0] }()
 	var off int64
+	if n, err := checkVersionPrefix(br); err != nil {
+		err.Offset = base
+		return int64(n), err
+	}
 	line, n, err := readLine(br, lim.MaxLineSize, &long, "status line")
 	off += int64(n)
 	if err != nil {
@@ -112,7 +118,9 @@ func readOneHead(br *bufio.Reader, lim Limits, h *Head, scratch *[]byte, base in
 	head = append(head, line...)
 	head = append(head, '\n')
 	statusLen := len(head)
-	fields, fieldStart := 0, 0
+	// fieldSize counts the wire bytes of the current field, folds included, so that continuation
+	// lines adding nothing (whitespace only) still use up the field's budget.
+	fields, fieldSize, valueStart := 0, 0, 0
 	for {
 		lineOff := base + off
 		line, n, err := readLine(br, lim.MaxFieldSize, &long, "header line")
@@ -131,14 +139,20 @@ func readOneHead(br *bufio.Reader, lim Limits, h *Head, scratch *[]byte, base in
 				return off, &ParseError{Reason: "whitespace before the first header field", Offset: lineOff}
 			}
 			// obs-fold: RFC 9112 §5.2 asks a user agent to replace it with a space.
-			v := trimOWS(line)
-			if bad := badValueByte(v); bad >= 0 {
-				return off, &ParseError{Reason: ctlReason(v[bad], "header value"), Offset: lineOff + int64(bad)}
+			if bad := badValueByte(line); bad >= 0 {
+				return off, &ParseError{Reason: ctlReason(line[bad], "header value"), Offset: lineOff + int64(bad)}
 			}
-			if len(head)-fieldStart+len(v) > lim.MaxFieldSize {
+			v := trimOWS(line)
+			if fieldSize += len(line); fieldSize > lim.MaxFieldSize {
 				return off, &ParseError{Reason: "header field over the size limit", Offset: lineOff}
 			}
-			head = append(head[:len(head)-1], ' ')
+			if len(v) == 0 {
+				continue
+			}
+			head = head[:len(head)-1]
+			if len(head) > valueStart {
+				head = append(head, ' ')
+			}
 			head = append(head, v...)
 			head = append(head, '\n')
 			continue
@@ -152,9 +166,10 @@ func readOneHead(br *bufio.Reader, lim Limits, h *Head, scratch *[]byte, base in
 			perr.Offset += lineOff
 			return off, perr
 		}
-		fieldStart = len(head)
+		fieldSize = len(line)
 		head = append(head, name...)
 		head = append(head, ':', ' ')
+		valueStart = len(head)
 		head = append(head, value...)
 		head = append(head, '\n')
 	}
@@ -179,14 +194,18 @@ func offsetErr(err error, at int64) error {
 
 // readLine returns one line without its ending: CRLF or a bare LF (the policy: bare LF is accepted
 // as net/http and most clients do; a CR anywhere else is refused). The line may alias br's buffer
-// or *long (used for lines longer than br's buffer), valid until the next read. n counts the bytes consumed, line ending included.
+// or *long (used for lines longer than br's buffer), valid until the next read. n counts the bytes
+// consumed, line ending included.
+//
+// A line is over the limit as soon as more than max+1 bytes (max, then a CR) arrived without a LF,
+// whatever the buffering and whether or not the connection closes next.
 func readLine(br *bufio.Reader, max int, long *[]byte, what string) (line []byte, n int, err error) {
 	frag, err := br.ReadSlice('\n')
 	n = len(frag)
 	if err == bufio.ErrBufferFull {
 		*long = append((*long)[:0], frag...)
 		for err == bufio.ErrBufferFull {
-			if len(*long) > max+2 {
+			if len(*long) > max+1 {
 				return nil, n, &ParseError{Reason: what + " over the size limit", Offset: int64(max)}
 			}
 			frag, err = br.ReadSlice('\n')
@@ -194,6 +213,9 @@ func readLine(br *bufio.Reader, max int, long *[]byte, what string) (line []byte
 			*long = append(*long, frag...)
 		}
 		frag = *long
+	}
+	if err != nil && len(frag) > max+1 {
+		return nil, n, &ParseError{Reason: what + " over the size limit", Offset: int64(max)}
 	}
 	if err != nil {
 		if err == io.EOF && n > 0 {
@@ -214,15 +236,34 @@ func readLine(br *bufio.Reader, max int, long *[]byte, what string) (line []byte
 	return line, n, nil
 }
 
-var errStatusLine = errors.New("malformed status line")
+// checkVersionPrefix refuses a response that cannot start with "HTTP/1." as soon as its first
+// bytes arrived, so that a peer speaking something else (an HTTP/0.9 body, TLS, a banner) gets a
+// *ParseError rather than [ErrHeadTruncated] when it closes before sending a whole line. It then
+// consumes the bytes it looked at (n of them): the connection is unusable anyway, and n > 0 tells
+// the caller that bytes did arrive.
+func checkVersionPrefix(br *bufio.Reader) (n int, err *ParseError) {
+	const prefix = "HTTP/1."
+	buf, _ := br.Peek(len(prefix))
+	if string(buf) == prefix[:len(buf)] {
+		return 0, nil
+	}
+	err = &ParseError{Reason: "malformed status line (expected HTTP/1.x)"}
+	if len(buf) >= 5 && string(buf[:5]) == "HTTP/" {
+		err.Reason = "unsupported HTTP version in status line"
+	}
+	n, _ = br.Discard(len(buf))
+	return n, err
+}
 
 // parseStatusLine accepts "HTTP/1.d SP 3DIGIT [SP reason]".
 func parseStatusLine(line []byte, h *Head) error {
-	if len(line) < 12 || string(line[:7]) != "HTTP/1." || !isDigit(line[7]) || line[8] != ' ' {
-		if len(line) >= 5 && string(line[:5]) == "HTTP/" {
-			return errors.New("unsupported HTTP version in status line")
-		}
+	switch {
+	case len(line) < 5 || string(line[:5]) != "HTTP/":
 		return errors.New("malformed status line (expected HTTP/1.x)")
+	case len(line) < 8 || string(line[:7]) != "HTTP/1." || !isDigit(line[7]) || (len(line) > 8 && line[8] != ' '):
+		return errors.New("unsupported HTTP version in status line")
+	case len(line) < 12:
+		return errors.New("malformed status code in status line")
 	}
 	c := line[9:12]
 	if !isDigit(c[0]) || !isDigit(c[1]) || !isDigit(c[2]) || c[0] == '0' {
@@ -266,11 +307,11 @@ func splitField(line []byte) (name, value []byte, err *ParseError) {
 			return nil, nil, &ParseError{Reason: ctlReason(c, "header name"), Offset: int64(i)}
 		}
 	}
-	value = trimOWS(line[colon+1:])
+	value = line[colon+1:]
 	if bad := badValueByte(value); bad >= 0 {
 		return nil, nil, &ParseError{Reason: ctlReason(value[bad], "header value"), Offset: int64(colon + 1 + bad)}
 	}
-	return name, value, nil
+	return name, trimOWS(value), nil
 }
 
 func ctlReason(c byte, where string) string {
@@ -289,12 +330,20 @@ func ctlReason(c byte, where string) string {
 // or -1.
 func badValueByte(v []byte) int {
 	for i, c := range v {
-		if (c < 0x20 && c != '\t') || c == 0x7f {
+		if badValueTable[c] {
 			return i
 		}
 	}
 	return -1
 }
+
+var badValueTable = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = c != '\t'
+	}
+	t[0x7f] = true
+	return t
+}()
 
 func trimOWS(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Framing values for [AppendRequestHead]'s bodyLen besides a Content-Length.
@@ -16,7 +17,8 @@ const (
 // AppendRequestHead appends an HTTP/1.1 request head to dst: the request line, Host, the header
 // fields with their keys sorted (values in order, keys written as they are in the map), then the
 // framing header for bodyLen ([LenNone], [LenChunked] or a Content-Length), then the blank line.
-// Names and values must have been validated by the caller; a "Host" key in header is skipped.
+// Names and values must have been validated by the caller; a "Host" key in header (in any case)
+// is skipped, so that the head never carries two Host fields.
 func AppendRequestHead(dst []byte, method, target, host string, header http.Header, bodyLen int64) []byte {
 	dst = append(dst, method...)
 	dst = append(dst, ' ')
@@ -31,7 +33,7 @@ func AppendRequestHead(dst []byte, method, target, host string, header http.Head
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if len(k) == 4 && (k == "Host" || k == "host") {
+		if len(k) == 4 && strings.EqualFold(k, "Host") {
 			continue
 		}
 		for _, v := range header[k] {
