@@ -79,21 +79,33 @@ func (pc *conn) Read(p []byte) (int, error) {
 	return pc.raw.Read(p)
 }
 
-// armRead sets the read deadline for the next read.
+// armRead sets the read deadline for the next read: Total, or now+SockRead when earlier. To
+// spare a syscall per read, a SockRead deadline is armed up to min(1s, SockRead/16) late and
+// left alone while it still lies in that window, so it fires never early and at most that late.
+// A Total deadline is always exact.
 func (pc *conn) armRead() error {
 	want, phase := pc.dl.total, PhaseTotal
+	var slack time.Duration
 	if sr := pc.dl.t.SockRead; sr > 0 && !pc.writing.Load() {
 		if d, won := earliest(want, time.Now().Add(sr)); won {
 			want, phase = d, PhaseSockRead
+			slack = min(time.Second, sr/16)
 		}
 	}
-	// Re-arming costs a syscall-free but locked call; skip it when the armed deadline is close
-	// enough (within min(1s, SockRead/16)) to the wanted one.
-	if !sameDeadline(pc.readArmed, want, pc.dl.t.SockRead) {
-		if err := pc.raw.SetReadDeadline(want); err != nil {
+	armed := pc.readArmed
+	keep := armed.Equal(want) ||
+		(phase == PhaseSockRead && pc.readPhase == PhaseSockRead && !armed.Before(want) && armed.Sub(want) <= slack)
+	if !keep {
+		at := want
+		if phase == PhaseSockRead {
+			if at = want.Add(slack); !pc.dl.total.IsZero() && at.After(pc.dl.total) {
+				at, phase = pc.dl.total, PhaseTotal
+			}
+		}
+		if err := pc.raw.SetReadDeadline(at); err != nil {
 			return err
 		}
-		pc.readArmed = want
+		pc.readArmed = at
 	}
 	pc.readPhase = phase
 	return nil
@@ -116,17 +128,6 @@ func (pc *conn) armAfterWrite() {
 	if pc.interrupted.Load() {
 		_ = pc.raw.SetDeadline(aLongTimeAgo)
 	}
-}
-
-func sameDeadline(armed, want time.Time, sockRead time.Duration) bool {
-	if armed.Equal(want) {
-		return true
-	}
-	if armed.IsZero() || want.IsZero() || armed.After(want) {
-		return false
-	}
-	slack := min(time.Second, sockRead/16)
-	return want.Sub(armed) <= slack
 }
 
 // Write writes to the socket under the Total deadline.

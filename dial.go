@@ -61,9 +61,8 @@ func (c *Connector) dialError(parent, ctx context.Context, dl *deadlines, phase 
 			return cause
 		}
 		return context.DeadlineExceeded
-	case errors.As(err, new(*TimeoutError)):
-		return err
 	case expired(ctx):
+		// Our phase deadline ended the dial, even if an attempt's own SockConnect fired first.
 		c.timeouts.Add(1)
 		return dl.timeoutError(phase)
 	}
