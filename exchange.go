@@ -20,6 +20,9 @@ const inlineBodyMax = 64 << 10
 var writeBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 var bufWriterPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
+// headScratchPool holds the memory a head is assembled in before it becomes one string.
+var headScratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
+
 // send makes one hop: a connection from the pool, the request written, the head read. A request
 // that failed on a reused connection before any response byte arrived is sent once more on a new
 // connection when it is replayable (the stale keep-alive rule).
@@ -75,7 +78,11 @@ func (s *Session) exchange(ctx context.Context, pc *conn, r *outRequest, dl *dea
 	}
 
 	resp = &Response{Method: r.method, url: r.url, ex: ex}
-	n, err := http1.ReadResponseHead(pc.br, s.limits, &resp.head, nil)
+	scratch := headScratchPool.Get().(*[]byte)
+	n, err := http1.ReadResponseHead(pc.br, s.limits, &resp.head, scratch)
+	if cap(*scratch) <= 64<<10 {
+		headScratchPool.Put(scratch)
+	}
 	if err == nil && resp.head.Status == 101 {
 		err = &http1.ParseError{Reason: "unexpected 101 Switching Protocols (no upgrade was asked for)", Offset: 0}
 	}
