@@ -104,6 +104,10 @@ func (r *outRequest) setURL(u *url.URL) error {
 	if !httpguts.ValidHostHeader(hostHeader) {
 		return &InvalidURLError{URL: raw, Reason: "invalid host"}
 	}
+	if strings.Contains(u.RawQuery, " ") {
+		// A space is percent-encoded, as url.URL does in the path (and yarl in aiohttp).
+		u.RawQuery = strings.ReplaceAll(u.RawQuery, " ", "%20")
+	}
 	target := u.RequestURI()
 	if u.Opaque != "" || !strings.HasPrefix(target, "/") {
 		return &InvalidURLError{URL: raw, Reason: "invalid path"}
