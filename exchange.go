@@ -141,6 +141,7 @@ type exchangeState struct {
 	pc   *conn
 	stop func() bool
 
+	body  *body         // the body being written
 	done  chan struct{} // closed when the body writer returns
 	werr  error         // the body writer's result, read after done
 	freed bool
@@ -149,6 +150,7 @@ type exchangeState struct {
 // startBodyWriter writes the body on its own goroutine, joined by finish.
 func (ex *exchangeState) startBodyWriter(b *body, bodyLen int64) {
 	ex.done = make(chan struct{})
+	ex.body = b
 	pc := ex.pc
 	pc.writerActive = true
 	pc.writing.Store(true)
@@ -191,6 +193,19 @@ func writeBody(pc *conn, b *body, bodyLen int64) error {
 	return err
 }
 
+// writing reports whether the body writer is still running.
+func (ex *exchangeState) writing() bool {
+	if ex.done == nil {
+		return false
+	}
+	select {
+	case <-ex.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // finish ends the exchange once: joins the body writer (closing the connection first if it is
 // still writing), stops the cancellation hook and gives the connection back, reused only when
 // reusable and nothing went wrong on either side.
@@ -204,8 +219,13 @@ func (ex *exchangeState) finish(reusable bool) {
 		select {
 		case <-ex.done:
 		default:
+			// The exchange ended before the body was sent (an early response, an error): close
+			// the socket to unblock a write, and the body, if it is a Closer, to unblock a read.
 			reusable = false
-			_ = pc.raw.Close() // unblocks the writer
+			_ = pc.raw.Close()
+			if c, ok := ex.body.r.(io.Closer); ok {
+				_ = c.Close()
+			}
 			<-ex.done
 		}
 		pc.writerActive = false

@@ -662,3 +662,26 @@ func TestLifecycleUserAcceptEncoding(t *testing.T) {
 	tlr.Equal(t, strings.Repeat(tlPlain, 50), string(plain))
 	tlr.NoError(t, resp.Close())
 }
+
+// A streaming body whose source blocks is closed when the exchange ends early, so the body
+// writer goroutine returns and the request does not hang.
+func TestLifecycleEarlyResponseClosesBlockedBody(t *testing.T) {
+	srv := rawserver.Start(t, func(c *rawserver.Conn) {
+		if _, err := http.ReadRequest(c.R); err != nil {
+			return
+		}
+		_ = c.Send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbig!")
+	})
+	s := tlSession(t, Config{})
+	pr, pw := io.Pipe()
+	go func() { _, _ = pw.Write([]byte("first part, then the source blocks")) }()
+	resp, err := s.Post(context.Background(), srv.URL+"/upload", Body(pr))
+	tlr.NoError(t, err)
+	tlr.Equal(t, 413, resp.Status)
+	b, err := resp.Bytes()
+	tlr.NoError(t, err)
+	tlr.Equal(t, "big!", string(b))
+	tlr.NoError(t, resp.Close())
+	_, err = pw.Write([]byte("more"))
+	tlr.ErrorIs(t, err, io.ErrClosedPipe)
+}

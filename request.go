@@ -109,7 +109,10 @@ type bodyOption struct{ r io.Reader }
 // Body sends what r yields as the request body. Its length is sent as Content-Length when known
 // (*bytes.Buffer, *bytes.Reader, *strings.Reader, a regular *os.File), else the body is chunked.
 // A body that is an io.Seeker, or bytes, can be sent again for a 307/308 redirect or a retry;
-// any other reader cannot, and such a request is never sent twice.
+// any other reader cannot, and such a request is never sent twice. A streaming body is read on
+// a goroutine of its own while the response head is awaited; if the exchange ends before the
+// body is sent (an early response, an error, a timeout), r is closed when it is an io.Closer, so
+// that a blocked read returns, and the request waits for that goroutine before it returns.
 func Body(r io.Reader) RequestOption { return bodyOption{r} }
 
 func (o bodyOption) apply(b *requestBuilder) {

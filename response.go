@@ -127,7 +127,7 @@ func (r *Response) Close() error {
 		ex.finish(!r.head.Close)
 		return nil
 	}
-	if r.err != nil || r.body.Kind() == http1.CloseBody {
+	if r.err != nil || r.body.Kind() == http1.CloseBody || ex.writing() {
 		ex.finish(false)
 		return nil
 	}

@@ -135,7 +135,8 @@ func (s *Session) Options(ctx context.Context, url string, opts ...RequestOption
 	return s.Request(ctx, "OPTIONS", url, opts...)
 }
 
-// Request sends a request and returns the response as soon as its head is read; the body is read
+// Request sends a request with the given method (upper-cased) and returns the response as soon as
+// its head is read; the body is read
 // from the [Response] afterwards, and the caller must Close it (reading to EOF also releases the
 // connection). url is joined with the session's BaseURL. ctx bounds the whole exchange, body
 // included: cancelling it fails a pending read with context.Canceled.
