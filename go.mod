@@ -2,6 +2,8 @@ module github.com/aiohttp-go/aiohttp
 
 go 1.26.0
 
+toolchain go1.26.8
+
 require (
 	github.com/klauspost/compress v1.20.3
 	github.com/mccutchen/go-httpbin/v2 v2.26.0
