@@ -53,6 +53,10 @@ type ConnectorConfig struct {
 	TLSConfig *tls.Config
 	// Resolver looks up host names. Nil means net.DefaultResolver.
 	Resolver Resolver
+	// DialContext, when set, opens the transport connection to one resolved address
+	// ("ip:port"), instead of a TCP net.Dialer: for example a Unix socket, or an in-memory
+	// net.Pipe in tests. ctx carries the attempt's deadline (SockConnect, Connect, Total).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Connector is a pool of HTTP/1.1 connections shared by any number of sessions and goroutines.

@@ -169,8 +169,7 @@ func (c *Connector) attempt(ctx context.Context, a netip.Addr, port string, key 
 			sockPhase = true
 		}
 	}
-	d := net.Dialer{Deadline: deadline, KeepAlive: 15 * time.Second}
-	raw, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := c.dialTCP(ctx, addr, deadline)
 	if err != nil {
 		if sockPhase && !expired(ctx) && isTimeout(err) {
 			return nil, o.dl.timeoutError(PhaseSockConnect)
@@ -204,6 +203,21 @@ func (c *Connector) attempt(ctx context.Context, a netip.Addr, port string, key 
 	}
 	_ = raw.SetDeadline(time.Time{})
 	return tc, nil
+}
+
+// dialTCP opens the transport connection to addr by deadline, with ConnectorConfig.DialContext
+// when set.
+func (c *Connector) dialTCP(ctx context.Context, addr string, deadline time.Time) (net.Conn, error) {
+	if c.cfg.DialContext == nil {
+		d := net.Dialer{Deadline: deadline, KeepAlive: 15 * time.Second}
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	return c.cfg.DialContext(ctx, "tcp", addr)
 }
 
 // tlsConfig returns the TLS configuration for host: the connector's, cloned, with ServerName set

@@ -104,7 +104,9 @@ func readOneHead(br *bufio.Reader, lim Limits, h *Head, scratch *[]byte, base in
 	defer func() { *scratch = head[:0] }()
 	var off int64
 	if n, err := checkVersionPrefix(br); err != nil {
-		err.Offset = base
+		if pe, ok := err.(*ParseError); ok {
+			pe.Offset = base
+		}
 		return int64(n), err
 	}
 	line, n, err := readLine(br, lim.MaxLineSize, &long, "status line")
@@ -241,18 +243,23 @@ func readLine(br *bufio.Reader, max int, long *[]byte, what string) (line []byte
 // *ParseError rather than [ErrHeadTruncated] when it closes before sending a whole line. It then
 // consumes the bytes it looked at (n of them): the connection is unusable anyway, and n > 0 tells
 // the caller that bytes did arrive.
-func checkVersionPrefix(br *bufio.Reader) (n int, err *ParseError) {
+// A read error other than EOF (a deadline, a reset) is returned as it is, with n the bytes that
+// did arrive: Peek reports it once, and reading on would wait again.
+func checkVersionPrefix(br *bufio.Reader) (n int, err error) {
 	const prefix = "HTTP/1."
-	buf, _ := br.Peek(len(prefix))
+	buf, perr := br.Peek(len(prefix))
 	if string(buf) == prefix[:len(buf)] {
+		if perr != nil && perr != io.EOF {
+			return len(buf), perr
+		}
 		return 0, nil
 	}
-	err = &ParseError{Reason: "malformed status line (expected HTTP/1.x)"}
+	pe := &ParseError{Reason: "malformed status line (expected HTTP/1.x)"}
 	if len(buf) >= 5 && string(buf[:5]) == "HTTP/" {
-		err.Reason = "unsupported HTTP version in status line"
+		pe.Reason = "unsupported HTTP version in status line"
 	}
 	n, _ = br.Discard(len(buf))
-	return n, err
+	return n, pe
 }
 
 // parseStatusLine accepts "HTTP/1.d SP 3DIGIT [SP reason]".
