@@ -12,6 +12,7 @@ import (
 
 	"github.com/aiohttp-go/aiohttp"
 	"github.com/mccutchen/go-httpbin/v2/httpbin"
+	"github.com/stretchr/testify/require"
 )
 
 // hbStart serves an in-process go-httpbin and returns a session whose BaseURL points at it.
@@ -37,7 +38,7 @@ type hbEcho struct {
 func hbJSON(t *testing.T, resp *aiohttp.Response) hbEcho {
 	t.Helper()
 	var e hbEcho
-	rq.NoError(t, resp.JSON(&e))
+	require.NoError(t, resp.JSON(&e))
 	return e
 }
 
@@ -47,173 +48,173 @@ func TestHTTPBin(t *testing.T) {
 
 	t.Run("get with params", func(t *testing.T) {
 		resp, err := s.Get(ctx, "get?own=1", aiohttp.Params{"a": {"1", "2"}, "b": {"x y"}})
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, 200, resp.Status)
+		require.Equal(t, 200, resp.Status)
 		e := hbJSON(t, resp)
-		rq.Equal(t, map[string][]string{"own": {"1"}, "a": {"1", "2"}, "b": {"x y"}}, e.Args)
-		rq.Equal(t, "GET", e.Method)
+		require.Equal(t, map[string][]string{"own": {"1"}, "a": {"1", "2"}, "b": {"x y"}}, e.Args)
+		require.Equal(t, "GET", e.Method)
 	})
 
 	t.Run("post JSON echo", func(t *testing.T) {
 		in := map[string]any{"name": "aiohttp", "n": 3.0, "list": []any{"a", true, nil}}
 		resp, err := s.Post(ctx, "post", aiohttp.JSON(in))
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
 		e := hbJSON(t, resp)
-		rq.Equal(t, "POST", e.Method)
-		rq.Equal(t, any(in), e.JSON)
-		rq.Equal(t, "application/json", e.Headers.Get("Content-Type"))
+		require.Equal(t, "POST", e.Method)
+		require.Equal(t, any(in), e.JSON)
+		require.Equal(t, "application/json", e.Headers.Get("Content-Type"))
 	})
 
 	t.Run("status 418", func(t *testing.T) {
 		resp, err := s.Get(ctx, "status/418")
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, 418, resp.Status)
-		rq.False(t, resp.OK())
+		require.Equal(t, 418, resp.Status)
+		require.False(t, resp.OK())
 		var re *aiohttp.ResponseError
-		rq.ErrorAs(t, resp.RaiseForStatus(), &re)
-		rq.Equal(t, 418, re.Status)
+		require.ErrorAs(t, resp.RaiseForStatus(), &re)
+		require.Equal(t, 418, re.Status)
 	})
 
 	t.Run("status 418 raised", func(t *testing.T) {
 		resp, err := s.Get(ctx, "status/418", aiohttp.RaiseForStatus(true))
-		rq.Nil(t, resp)
+		require.Nil(t, resp)
 		var re *aiohttp.ResponseError
-		rq.ErrorAs(t, err, &re)
-		rq.Equal(t, 418, re.Status)
+		require.ErrorAs(t, err, &re)
+		require.Equal(t, 418, re.Status)
 	})
 
 	t.Run("relative redirect 3", func(t *testing.T) {
 		resp, err := s.Get(ctx, "redirect/3")
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, 200, resp.Status)
-		rq.Equal(t, base+"/get", resp.URL().String())
+		require.Equal(t, 200, resp.Status)
+		require.Equal(t, base+"/get", resp.URL().String())
 		h := resp.History()
-		rq.Len(t, h, 3)
+		require.Len(t, h, 3)
 		for i, want := range []string{"/redirect/3", "/relative-redirect/2", "/relative-redirect/1"} {
-			rq.Equal(t, 302, h[i].Status)
-			rq.Equal(t, want, h[i].URL().Path)
+			require.Equal(t, 302, h[i].Status)
+			require.Equal(t, want, h[i].URL().Path)
 		}
 		e := hbJSON(t, resp)
-		rq.Equal(t, "GET", e.Method)
+		require.Equal(t, "GET", e.Method)
 	})
 
 	t.Run("absolute redirect 2", func(t *testing.T) {
 		resp, err := s.Get(ctx, "absolute-redirect/2")
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, 200, resp.Status)
-		rq.Equal(t, base+"/get", resp.URL().String())
-		rq.Len(t, resp.History(), 2)
-		rq.Equal(t, "/absolute-redirect/2", resp.History()[0].URL().Path)
-		rq.Equal(t, "/absolute-redirect/1", resp.History()[1].URL().Path)
+		require.Equal(t, 200, resp.Status)
+		require.Equal(t, base+"/get", resp.URL().String())
+		require.Len(t, resp.History(), 2)
+		require.Equal(t, "/absolute-redirect/2", resp.History()[0].URL().Path)
+		require.Equal(t, "/absolute-redirect/1", resp.History()[1].URL().Path)
 	})
 
 	for _, enc := range []string{"gzip", "deflate"} {
 		t.Run(enc+" decoded", func(t *testing.T) {
 			resp, err := s.Get(ctx, enc)
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			defer resp.Close()
-			rq.Equal(t, 200, resp.Status)
-			rq.Equal(t, int64(-1), resp.ContentLength)
-			rq.Empty(t, resp.Header().Get("Content-Encoding"))
-			rq.Empty(t, resp.Header().Get("Content-Length"))
+			require.Equal(t, 200, resp.Status)
+			require.Equal(t, int64(-1), resp.ContentLength)
+			require.Empty(t, resp.Header().Get("Content-Encoding"))
+			require.Empty(t, resp.Header().Get("Content-Length"))
 			e := hbJSON(t, resp)
-			rq.Equal(t, enc == "gzip", e.Gzipped)
-			rq.Equal(t, enc == "deflate", e.Deflated)
-			rq.Equal(t, "gzip, deflate", e.Headers.Get("Accept-Encoding"))
+			require.Equal(t, enc == "gzip", e.Gzipped)
+			require.Equal(t, enc == "deflate", e.Deflated)
+			require.Equal(t, "gzip, deflate", e.Headers.Get("Accept-Encoding"))
 		})
 	}
 
 	t.Run("caller's Accept-Encoding: body not decoded", func(t *testing.T) {
 		resp, err := s.Get(ctx, "gzip", aiohttp.Header{"Accept-Encoding": {"gzip"}})
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, "gzip", resp.Header().Get("Content-Encoding"))
+		require.Equal(t, "gzip", resp.Header().Get("Content-Encoding"))
 		b, err := resp.Bytes()
-		rq.NoError(t, err)
-		rq.True(t, len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b, "not gzip bytes: %q", b)
-		rq.Equal(t, int64(len(b)), resp.ContentLength)
+		require.NoError(t, err)
+		require.True(t, len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b, "not gzip bytes: %q", b)
+		require.Equal(t, int64(len(b)), resp.ContentLength)
 	})
 
 	t.Run("stream 5 lines", func(t *testing.T) {
 		resp, err := s.Get(ctx, "stream/5")
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
 		n := 0
 		for line, err := range resp.Lines() {
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			var e hbEcho
-			rq.NoError(t, json.Unmarshal(line, &e), "line %d: %q", n, line)
-			rq.NotNil(t, e.ID)
-			rq.Equal(t, n, *e.ID)
+			require.NoError(t, json.Unmarshal(line, &e), "line %d: %q", n, line)
+			require.NotNil(t, e.ID)
+			require.Equal(t, n, *e.ID)
 			n++
 		}
-		rq.Equal(t, 5, n)
+		require.Equal(t, 5, n)
 		rqNoneInUse(t, s)
 	})
 
 	t.Run("bytes 1000", func(t *testing.T) {
 		resp, err := s.Get(ctx, "bytes/1000", aiohttp.Params{"seed": {"7"}})
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, int64(1000), resp.ContentLength)
+		require.Equal(t, int64(1000), resp.ContentLength)
 		b, err := resp.Bytes()
-		rq.NoError(t, err)
-		rq.Len(t, b, 1000)
+		require.NoError(t, err)
+		require.Len(t, b, 1000)
 	})
 
 	t.Run("drip to EOF", func(t *testing.T) {
 		resp, err := s.Get(ctx, "drip", aiohttp.Params{"numbytes": {"5"}, "duration": {"0.05"}, "delay": {"0"}})
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, 200, resp.Status)
+		require.Equal(t, 200, resp.Status)
 		b, err := io.ReadAll(resp)
-		rq.NoError(t, err)
-		rq.Equal(t, "*****", string(b))
+		require.NoError(t, err)
+		require.Equal(t, "*****", string(b))
 		rqNoneInUse(t, s)
 	})
 
 	t.Run("headers", func(t *testing.T) {
 		resp, err := s.Get(ctx, "headers", aiohttp.Header{"X-Custom": {"v1"}, "x-lower": {"v2"}})
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
 		var out struct {
 			Headers http.Header `json:"headers"`
 		}
-		rq.NoError(t, resp.JSON(&out))
-		rq.Equal(t, "v1", out.Headers.Get("X-Custom"))
-		rq.Equal(t, "v2", out.Headers.Get("X-Lower"))
-		rq.Equal(t, aiohttp.DefaultUserAgent, out.Headers.Get("User-Agent"))
-		rq.Equal(t, "*/*", out.Headers.Get("Accept"))
-		rq.Equal(t, "gzip, deflate", out.Headers.Get("Accept-Encoding"))
+		require.NoError(t, resp.JSON(&out))
+		require.Equal(t, "v1", out.Headers.Get("X-Custom"))
+		require.Equal(t, "v2", out.Headers.Get("X-Lower"))
+		require.Equal(t, aiohttp.DefaultUserAgent, out.Headers.Get("User-Agent"))
+		require.Equal(t, "*/*", out.Headers.Get("Accept"))
+		require.Equal(t, "gzip, deflate", out.Headers.Get("Accept-Encoding"))
 	})
 
 	t.Run("basic auth", func(t *testing.T) {
 		resp, err := s.Get(ctx, "basic-auth/u/p", aiohttp.BasicAuth("u", "p"))
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		var out struct {
 			Authenticated bool   `json:"authenticated"`
 			User          string `json:"user"`
 		}
-		rq.Equal(t, 200, resp.Status)
-		rq.NoError(t, resp.JSON(&out))
-		rq.NoError(t, resp.Close())
-		rq.True(t, out.Authenticated)
-		rq.Equal(t, "u", out.User)
+		require.Equal(t, 200, resp.Status)
+		require.NoError(t, resp.JSON(&out))
+		require.NoError(t, resp.Close())
+		require.True(t, out.Authenticated)
+		require.Equal(t, "u", out.User)
 
 		resp, err = s.Get(ctx, "basic-auth/u/p")
-		rq.NoError(t, err)
-		rq.Equal(t, 401, resp.Status)
-		rq.NoError(t, resp.Close())
+		require.NoError(t, err)
+		require.Equal(t, 401, resp.Status)
+		require.NoError(t, resp.Close())
 
 		resp, err = s.Get(ctx, "basic-auth/u/p", aiohttp.BasicAuth("u", "wrong"))
-		rq.NoError(t, err)
-		rq.Equal(t, 401, resp.Status)
-		rq.NoError(t, resp.Close())
+		require.NoError(t, err)
+		require.Equal(t, 401, resp.Status)
+		require.NoError(t, resp.Close())
 	})
 
 	t.Run("delay beyond Total", func(t *testing.T) {
@@ -221,16 +222,16 @@ func TestHTTPBin(t *testing.T) {
 		if resp != nil {
 			resp.Close()
 		}
-		rq.Nil(t, resp)
+		require.Nil(t, resp)
 		var te *aiohttp.TimeoutError
-		rq.ErrorAs(t, err, &te)
-		rq.Equal(t, aiohttp.PhaseTotal, te.Phase)
-		rq.Equal(t, 200*time.Millisecond, te.Duration)
-		rq.ErrorIs(t, err, aiohttp.ErrTimeout)
-		rq.ErrorIs(t, err, context.DeadlineExceeded)
-		rq.ErrorIs(t, err, aiohttp.ErrClient)
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, aiohttp.PhaseTotal, te.Phase)
+		require.Equal(t, 200*time.Millisecond, te.Duration)
+		require.ErrorIs(t, err, aiohttp.ErrTimeout)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, aiohttp.ErrClient)
 		var ne net.Error
-		rq.True(t, errors.As(err, &ne) && ne.Timeout(), "not a net.Error with Timeout: %v", err)
+		require.True(t, errors.As(err, &ne) && ne.Timeout(), "not a net.Error with Timeout: %v", err)
 		rqNoneInUse(t, s)
 	})
 

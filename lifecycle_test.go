@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aiohttp-go/aiohttp/internal/rawserver"
+	"github.com/stretchr/testify/require"
 )
 
 func TestLifecycleLazyHead(t *testing.T) {
@@ -39,28 +40,28 @@ func TestLifecycleLazyHead(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/lazy")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	tlr.False(t, waitedTooLong.Load(), "Get must return as soon as the head is read")
-	tlr.Equal(t, 200, resp.Status)
-	tlr.EqualValues(t, 11, resp.ContentLength)
+	require.False(t, waitedTooLong.Load(), "Get must return as soon as the head is read")
+	require.Equal(t, 200, resp.Status)
+	require.EqualValues(t, 11, resp.ContentLength)
 	close(release)
 	body, err := resp.Bytes()
-	tlr.NoError(t, err)
-	tlr.Equal(t, "hello world", string(body))
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, "hello world", string(body))
+	require.NoError(t, resp.Close())
 	tlRequireReused(t, s, srv)
 }
 
 // tlRequirePayloadError checks a body error after the head.
 func tlRequirePayloadError(t *testing.T, err error) {
 	t.Helper()
-	tlr.Error(t, err)
-	tlr.ErrorIs(t, err, ErrPayload)
-	tlr.ErrorIs(t, err, ErrClient)
+	require.Error(t, err)
+	require.ErrorIs(t, err, ErrPayload)
+	require.ErrorIs(t, err, ErrClient)
 	var pe *PayloadError
-	tlr.ErrorAs(t, err, &pe, "err = %v", err)
-	tlr.NotErrorIs(t, err, ErrTimeout)
+	require.ErrorAs(t, err, &pe, "err = %v", err)
+	require.NotErrorIs(t, err, ErrTimeout)
 }
 
 func TestLifecycleTruncatedLengthBody(t *testing.T) {
@@ -70,14 +71,14 @@ func TestLifecycleTruncatedLengthBody(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/short")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	_, err = resp.Bytes()
 	tlRequirePayloadError(t, err)
 	var pe *PayloadError
-	tlr.ErrorAs(t, err, &pe)
-	tlr.EqualValues(t, 50, pe.Received)
-	tlr.NoError(t, resp.Close())
+	require.ErrorAs(t, err, &pe)
+	require.EqualValues(t, 50, pe.Received)
+	require.NoError(t, resp.Close())
 	tlRequireNewConn(t, s, srv, 2, 0)
 }
 
@@ -88,11 +89,11 @@ func TestLifecycleTruncatedChunkedBody(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/short")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	_, err = resp.Bytes()
 	tlRequirePayloadError(t, err)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, resp.Close())
 	tlRequireNewConn(t, s, srv, 2, 0)
 }
 
@@ -115,15 +116,15 @@ func TestLifecycleResetMidBody(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/reset")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	buf := make([]byte, 100)
 	_, err = io.ReadFull(resp, buf[:50])
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	close(reset)
 	_, err = resp.Read(buf)
 	tlRequirePayloadError(t, err)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, resp.Close())
 	tlRequireNewConn(t, s, srv, 2, 0)
 }
 
@@ -135,13 +136,13 @@ func TestLifecycleChunkedTrailersReused(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/chunked")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	tlr.EqualValues(t, -1, resp.ContentLength)
+	require.EqualValues(t, -1, resp.ContentLength)
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.Equal(t, "hello world", body)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, "hello world", body)
+	require.NoError(t, resp.Close())
 	tlRequireReused(t, s, srv)
 }
 
@@ -152,13 +153,13 @@ func TestLifecycleCloseDelimitedNotReused(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/eof")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	tlr.EqualValues(t, -1, resp.ContentLength)
+	require.EqualValues(t, -1, resp.ContentLength)
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.Equal(t, "read until the server closes", body)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, "read until the server closes", body)
+	require.NoError(t, resp.Close())
 	tlRequireNewConn(t, s, srv, 2, 0)
 }
 
@@ -169,12 +170,12 @@ func tlRequireNotReusedAfter(t *testing.T, response string) {
 	srv := tlServe(t, map[string]tlRoute{"/first": tlSend(response), "/ok": tlOK})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/first")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.Equal(t, "hello", body)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, "hello", body)
+	require.NoError(t, resp.Close())
 	tlRequireClosedByClient(t, srv, 1)
 	tlRequireNewConn(t, s, srv, 2, 0)
 }
@@ -190,12 +191,12 @@ func TestLifecycleHTTP10NotReused(t *testing.T) {
 		})
 		s := tlSession(t, Config{})
 		resp, err := s.Get(context.Background(), srv.URL+"/first")
-		tlr.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		tlr.Equal(t, "HTTP/1.0", resp.Proto)
+		require.Equal(t, "HTTP/1.0", resp.Proto)
 		_, err = resp.Bytes()
-		tlr.NoError(t, err)
-		tlr.NoError(t, resp.Close())
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
 		tlRequireReused(t, s, srv)
 	})
 }
@@ -216,15 +217,15 @@ func TestLifecycleInformationalSkipped(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/1xx")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	tlr.Equal(t, 200, resp.Status)
-	tlr.Equal(t, "yes", resp.Header().Get("X-Final"))
-	tlr.Empty(t, resp.Header().Get("Link"), "the 103's fields are not the final response's")
+	require.Equal(t, 200, resp.Status)
+	require.Equal(t, "yes", resp.Header().Get("X-Final"))
+	require.Empty(t, resp.Header().Get("Link"), "the 103's fields are not the final response's")
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.Equal(t, "final", body)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, "final", body)
+	require.NoError(t, resp.Close())
 	tlRequireReused(t, s, srv)
 }
 
@@ -236,11 +237,11 @@ func TestLifecycleTooManyInformational(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/1xx")
-	tlr.Nil(t, resp)
-	tlr.ErrorIs(t, err, ErrMalformedResponse)
-	tlr.ErrorIs(t, err, ErrClient)
+	require.Nil(t, resp)
+	require.ErrorIs(t, err, ErrMalformedResponse)
+	require.ErrorIs(t, err, ErrClient)
 	var me *MalformedResponseError
-	tlr.ErrorAs(t, err, &me)
+	require.ErrorAs(t, err, &me)
 	tlRequireClosedByClient(t, srv, 1)
 	tlRequireNewConn(t, s, srv, 2, 0)
 }
@@ -259,15 +260,15 @@ func TestLifecycleNoBodyReused(t *testing.T) {
 		status       int
 	}{{"GET", "/204", 204}, {"GET", "/304", 304}, {"HEAD", "/head", 200}, {"GET", "/204", 204}} {
 		resp, err := s.Request(ctx, tc.method, srv.URL+tc.path)
-		tlr.NoError(t, err, tc.path)
-		tlr.Equal(t, tc.status, resp.Status)
+		require.NoError(t, err, tc.path)
+		require.Equal(t, tc.status, resp.Status)
 		body, err := resp.Bytes()
-		tlr.NoError(t, err)
-		tlr.Empty(t, body)
-		tlr.NoError(t, resp.Close())
-		tlr.Equal(t, 1, srv.Accepted(), "request %d (%s %s) did not reuse the connection", i, tc.method, tc.path)
+		require.NoError(t, err)
+		require.Empty(t, body)
+		require.NoError(t, resp.Close())
+		require.Equal(t, 1, srv.Accepted(), "request %d (%s %s) did not reuse the connection", i, tc.method, tc.path)
 	}
-	tlr.EqualValues(t, 3, s.Connector().Stats().Reuses)
+	require.EqualValues(t, 3, s.Connector().Stats().Reuses)
 	tlRequireReused(t, s, srv)
 }
 
@@ -280,9 +281,9 @@ func TestLifecycleStrayBytesAfter204(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/204")
-	tlr.NoError(t, err)
-	tlr.Equal(t, 204, resp.Status)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, 204, resp.Status)
+	require.NoError(t, resp.Close())
 	tlRequireNewConn(t, s, srv, 2, 0) // checks the body is "ok", not "stray"
 	tlRequireClosedByClient(t, srv, 1)
 }
@@ -301,12 +302,12 @@ func TestLifecycleMalformedHeads(t *testing.T) {
 			srv := tlServe(t, map[string]tlRoute{"/bad": tlSend(tc.head), "/ok": tlOK})
 			s := tlSession(t, Config{})
 			resp, err := s.Get(context.Background(), srv.URL+"/bad")
-			tlr.Nil(t, resp)
-			tlr.ErrorIs(t, err, ErrMalformedResponse)
-			tlr.ErrorIs(t, err, ErrClient)
+			require.Nil(t, resp)
+			require.ErrorIs(t, err, ErrMalformedResponse)
+			require.ErrorIs(t, err, ErrClient)
 			var me *MalformedResponseError
-			tlr.ErrorAs(t, err, &me, "err = %v", err)
-			tlr.Contains(t, err.Error(), "GET "+srv.URL+"/bad")
+			require.ErrorAs(t, err, &me, "err = %v", err)
+			require.Contains(t, err.Error(), "GET "+srv.URL+"/bad")
 			tlRequireClosedByClient(t, srv, 1)
 			tlRequireNewConn(t, s, srv, 2, 0)
 		})
@@ -353,16 +354,16 @@ func TestLifecycleEarlyResponse(t *testing.T) {
 			})
 			s := tlSession(t, Config{})
 			resp, err := s.Post(context.Background(), srv.URL+"/upload", Body(tc.body()))
-			tlr.NoError(t, err, "an early response must win over the write error")
+			require.NoError(t, err, "an early response must win over the write error")
 			defer resp.Close()
-			tlr.Equal(t, 413, resp.Status)
+			require.Equal(t, 413, resp.Status)
 			body, err := resp.Text()
-			tlr.NoError(t, err)
-			tlr.Equal(t, "too large", body)
-			tlr.NoError(t, resp.Close())
-			tlr.Equal(t, 1, srv.Accepted())
+			require.NoError(t, err)
+			require.Equal(t, "too large", body)
+			require.NoError(t, resp.Close())
+			require.Equal(t, 1, srv.Accepted())
 			h, _ := head.Load().(string)
-			tlr.True(t, strings.HasPrefix(h, "POST /upload HTTP/1.1\r\n"), "head: %q", h)
+			require.True(t, strings.HasPrefix(h, "POST /upload HTTP/1.1\r\n"), "head: %q", h)
 		})
 	}
 }
@@ -393,15 +394,15 @@ func TestLifecycleStreamingBodyChunked(t *testing.T) {
 		want := append([]byte("first part, "), big...)
 		resp, err := s.Post(context.Background(), srv.URL+"/up",
 			Body(io.MultiReader(strings.NewReader("first part, "), bytes.NewReader(big))))
-		tlr.NoError(t, err)
+		require.NoError(t, err)
 		body, err := resp.Text()
-		tlr.NoError(t, err)
-		tlr.NoError(t, resp.Close())
-		tlr.Equal(t, strconv.Itoa(len(want)), body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
+		require.Equal(t, strconv.Itoa(len(want)), body)
 		g := <-gotc
-		tlr.Equal(t, []string{"chunked"}, g.te)
-		tlr.EqualValues(t, -1, g.cl)
-		tlr.True(t, bytes.Equal(want, g.body), "the server received a different body")
+		require.Equal(t, []string{"chunked"}, g.te)
+		require.EqualValues(t, -1, g.cl)
+		require.True(t, bytes.Equal(want, g.body), "the server received a different body")
 	})
 	t.Run("pipe", func(t *testing.T) {
 		pr, pw := io.Pipe()
@@ -420,13 +421,13 @@ func TestLifecycleStreamingBodyChunked(t *testing.T) {
 		defer wg.Wait()
 		defer pr.Close()
 		resp, err := s.Post(context.Background(), srv.URL+"/up", Body(pr))
-		tlr.NoError(t, err)
+		require.NoError(t, err)
 		_, err = resp.Bytes()
-		tlr.NoError(t, err)
-		tlr.NoError(t, resp.Close())
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
 		g := <-gotc
-		tlr.Equal(t, []string{"chunked"}, g.te)
-		tlr.Equal(t, "one two three", string(g.body))
+		require.Equal(t, []string{"chunked"}, g.te)
+		require.Equal(t, "one two three", string(g.body))
 	})
 }
 
@@ -472,14 +473,14 @@ func TestLifecycleHeaderInjectionRefused(t *testing.T) {
 			if resp != nil {
 				resp.Close()
 			}
-			tlr.Nil(t, resp, "the request was sent")
-			tlr.Error(t, err)
-			tlr.ErrorIs(t, err, ErrClient)
+			require.Nil(t, resp, "the request was sent")
+			require.Error(t, err)
+			require.ErrorIs(t, err, ErrClient)
 			var he *InvalidHeaderError
 			var ue *InvalidURLError
-			tlr.True(t, errors.As(err, &he) || errors.As(err, &ue),
+			require.True(t, errors.As(err, &he) || errors.As(err, &ue),
 				"want *InvalidHeaderError or *InvalidURLError, got %T: %v", errors.Unwrap(err), err)
-			tlr.Zero(t, srv.Accepted(), "nothing may be sent")
+			require.Zero(t, srv.Accepted(), "nothing may be sent")
 		})
 	}
 }
@@ -499,9 +500,9 @@ func TestLifecycleSpacesPercentEncoded(t *testing.T) {
 	})
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/a b?c d")
-	tlr.NoError(t, err)
-	tlr.NoError(t, resp.Close())
-	tlr.Equal(t, "GET /a%20b?c%20d HTTP/1.1", <-lines)
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
+	require.Equal(t, "GET /a%20b?c%20d HTTP/1.1", <-lines)
 }
 
 func TestLifecycleContentLengthMismatchRefused(t *testing.T) {
@@ -529,11 +530,11 @@ func TestLifecycleContentLengthMismatchRefused(t *testing.T) {
 			if resp != nil {
 				resp.Close()
 			}
-			tlr.Nil(t, resp)
+			require.Nil(t, resp)
 			var he *InvalidHeaderError
-			tlr.ErrorAs(t, err, &he, "err = %v", err)
-			tlr.ErrorIs(t, err, ErrClient)
-			tlr.Zero(t, srv.Accepted(), "nothing may be sent")
+			require.ErrorAs(t, err, &he, "err = %v", err)
+			require.ErrorIs(t, err, ErrClient)
+			require.Zero(t, srv.Accepted(), "nothing may be sent")
 		})
 	}
 }
@@ -552,12 +553,12 @@ func tlCompress(t *testing.T, kind string, s string) []byte {
 		w = zlib.NewWriter(&buf)
 	case "flate":
 		fw, err := flate.NewWriter(&buf, flate.DefaultCompression)
-		tlr.NoError(t, err)
+		require.NoError(t, err)
 		w = fw
 	}
 	_, err := io.WriteString(w, s)
-	tlr.NoError(t, err)
-	tlr.NoError(t, w.Close())
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
 	return buf.Bytes()
 }
 
@@ -609,21 +610,21 @@ func TestLifecycleDecompress(t *testing.T) {
 	for _, path := range []string{"/gzip", "/deflate", "/raw-deflate"} {
 		t.Run(path, func(t *testing.T) {
 			resp, err := s.Get(context.Background(), srv.URL+path)
-			tlr.NoError(t, err)
+			require.NoError(t, err)
 			defer resp.Close()
-			tlr.Equal(t, "gzip, deflate", ae.Load())
-			tlr.EqualValues(t, -1, resp.ContentLength)
-			tlr.Empty(t, resp.Header().Values("Content-Encoding"))
-			tlr.Empty(t, resp.Header().Values("Content-Length"))
-			tlr.Equal(t, "text/plain; charset=utf-8", resp.Header().Get("Content-Type"))
+			require.Equal(t, "gzip, deflate", ae.Load())
+			require.EqualValues(t, -1, resp.ContentLength)
+			require.Empty(t, resp.Header().Values("Content-Encoding"))
+			require.Empty(t, resp.Header().Values("Content-Length"))
+			require.Equal(t, "text/plain; charset=utf-8", resp.Header().Get("Content-Type"))
 			text, err := resp.Text()
-			tlr.NoError(t, err)
-			tlr.Equal(t, want, text)
-			tlr.NoError(t, resp.Close())
+			require.NoError(t, err)
+			require.Equal(t, want, text)
+			require.NoError(t, resp.Close())
 		})
 	}
 	// The decoded bodies were read to their end: one connection served all.
-	tlr.EqualValues(t, 2, s.Connector().Stats().Reuses)
+	require.EqualValues(t, 2, s.Connector().Stats().Reuses)
 }
 
 func TestLifecycleNoDecompress(t *testing.T) {
@@ -631,15 +632,15 @@ func TestLifecycleNoDecompress(t *testing.T) {
 	gz := tlCompress(t, "gzip", strings.Repeat(tlPlain, 50))
 	s := tlSession(t, Config{NoDecompress: true})
 	resp, err := s.Get(context.Background(), srv.URL+"/force-gzip")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	tlr.Equal(t, "", ae.Load(), "NoDecompress sends no Accept-Encoding")
-	tlr.Equal(t, "gzip", resp.Header().Get("Content-Encoding"))
-	tlr.EqualValues(t, len(gz), resp.ContentLength)
+	require.Equal(t, "", ae.Load(), "NoDecompress sends no Accept-Encoding")
+	require.Equal(t, "gzip", resp.Header().Get("Content-Encoding"))
+	require.EqualValues(t, len(gz), resp.ContentLength)
 	body, err := resp.Bytes()
-	tlr.NoError(t, err)
-	tlr.Equal(t, gz, body, "the raw gzip bytes must come back")
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, gz, body, "the raw gzip bytes must come back")
+	require.NoError(t, resp.Close())
 }
 
 func TestLifecycleUserAcceptEncoding(t *testing.T) {
@@ -647,20 +648,20 @@ func TestLifecycleUserAcceptEncoding(t *testing.T) {
 	gz := tlCompress(t, "gzip", strings.Repeat(tlPlain, 50))
 	s := tlSession(t, Config{})
 	resp, err := s.Get(context.Background(), srv.URL+"/gzip", Header{"Accept-Encoding": {"gzip;q=1.0"}})
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	tlr.Equal(t, "gzip;q=1.0", ae.Load(), "the caller's Accept-Encoding is sent as is")
-	tlr.Equal(t, "gzip", resp.Header().Get("Content-Encoding"))
-	tlr.EqualValues(t, len(gz), resp.ContentLength)
+	require.Equal(t, "gzip;q=1.0", ae.Load(), "the caller's Accept-Encoding is sent as is")
+	require.Equal(t, "gzip", resp.Header().Get("Content-Encoding"))
+	require.EqualValues(t, len(gz), resp.ContentLength)
 	body, err := resp.Bytes()
-	tlr.NoError(t, err)
-	tlr.Equal(t, gz, body, "the caller asked for the encoding: the body is not decoded")
+	require.NoError(t, err)
+	require.Equal(t, gz, body, "the caller asked for the encoding: the body is not decoded")
 	zr, err := gzip.NewReader(bytes.NewReader(body))
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	plain, err := io.ReadAll(zr)
-	tlr.NoError(t, err)
-	tlr.Equal(t, strings.Repeat(tlPlain, 50), string(plain))
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat(tlPlain, 50), string(plain))
+	require.NoError(t, resp.Close())
 }
 
 // A streaming body whose source blocks is closed when the exchange ends early, so the body
@@ -676,12 +677,12 @@ func TestLifecycleEarlyResponseClosesBlockedBody(t *testing.T) {
 	pr, pw := io.Pipe()
 	go func() { _, _ = pw.Write([]byte("first part, then the source blocks")) }()
 	resp, err := s.Post(context.Background(), srv.URL+"/upload", Body(pr))
-	tlr.NoError(t, err)
-	tlr.Equal(t, 413, resp.Status)
+	require.NoError(t, err)
+	require.Equal(t, 413, resp.Status)
 	b, err := resp.Bytes()
-	tlr.NoError(t, err)
-	tlr.Equal(t, "big!", string(b))
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, "big!", string(b))
+	require.NoError(t, resp.Close())
 	_, err = pw.Write([]byte("more"))
-	tlr.ErrorIs(t, err, io.ErrClosedPipe)
+	require.ErrorIs(t, err, io.ErrClosedPipe)
 }

@@ -11,14 +11,12 @@
 package aiohttp
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,121 +26,11 @@ import (
 	"time"
 
 	"github.com/aiohttp-go/aiohttp/internal/rawserver"
+	"github.com/stretchr/testify/require"
 )
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-// Assertions (testify's require cannot be used: its yaml dependency is missing from go.sum).
-// Each stops the test with t.Fatalf; msg is an optional format string and arguments.
-
-func poolMsg(msg []any) string {
-	if len(msg) == 0 {
-		return ""
-	}
-	if f, ok := msg[0].(string); ok {
-		return ": " + fmt.Sprintf(f, msg[1:]...)
-	}
-	return ": " + fmt.Sprint(msg...)
-}
-
-func poolNoError(t *testing.T, err error, msg ...any) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v%s", err, poolMsg(msg))
-	}
-}
-
-func poolError(t *testing.T, err error, msg ...any) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("expected an error%s", poolMsg(msg))
-	}
-}
-
-func poolErrorIs(t *testing.T, err, target error, msg ...any) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("error %v (%T) is not %v%s", err, err, target, poolMsg(msg))
-	}
-}
-
-func poolErrorAs(t *testing.T, err error, target any, msg ...any) {
-	t.Helper()
-	if err == nil || !errors.As(err, target) {
-		t.Fatalf("error %v (%T) is not a %s%s", err, err, reflect.TypeOf(target).Elem(), poolMsg(msg))
-	}
-}
-
-func poolEqual(t *testing.T, want, got any, msg ...any) {
-	t.Helper()
-	if !reflect.DeepEqual(want, got) {
-		t.Fatalf("want %#v, got %#v%s", want, got, poolMsg(msg))
-	}
-}
-
-func poolLE[T cmp.Ordered](t *testing.T, got, limit T, msg ...any) {
-	t.Helper()
-	if got > limit {
-		t.Fatalf("%v > %v%s", got, limit, poolMsg(msg))
-	}
-}
-
-func poolGE[T cmp.Ordered](t *testing.T, got, limit T, msg ...any) {
-	t.Helper()
-	if got < limit {
-		t.Fatalf("%v < %v%s", got, limit, poolMsg(msg))
-	}
-}
-
-func poolTrue(t *testing.T, ok bool, msg ...any) {
-	t.Helper()
-	if !ok {
-		t.Fatalf("want true%s", poolMsg(msg))
-	}
-}
-
-func poolFalse(t *testing.T, ok bool, msg ...any) {
-	t.Helper()
-	if ok {
-		t.Fatalf("want false%s", poolMsg(msg))
-	}
-}
-
-func poolNil(t *testing.T, v any, msg ...any) {
-	t.Helper()
-	if v != nil && !reflect.ValueOf(v).IsNil() {
-		t.Fatalf("want nil, got %v%s", v, poolMsg(msg))
-	}
-}
-
-func poolLen(t *testing.T, v any, n int, msg ...any) {
-	t.Helper()
-	if l := reflect.ValueOf(v).Len(); l != n {
-		t.Fatalf("want length %d, got %d%s", n, l, poolMsg(msg))
-	}
-}
-
-func poolEmpty(t *testing.T, v any, msg ...any) {
-	t.Helper()
-	if l := reflect.ValueOf(v).Len(); l != 0 {
-		t.Fatalf("want empty, got %v%s", v, poolMsg(msg))
-	}
-}
-
-func poolNotEmpty(t *testing.T, v any, msg ...any) {
-	t.Helper()
-	if reflect.ValueOf(v).Len() == 0 {
-		t.Fatalf("want non-empty%s", poolMsg(msg))
-	}
-}
-
-func poolContains[V any](t *testing.T, m map[string]V, key string, msg ...any) {
-	t.Helper()
-	if _, ok := m[key]; !ok {
-		t.Fatalf("%v has no key %q%s", m, key, poolMsg(msg))
-	}
-}
 
 // poolGauge counts something current and remembers the maximum it reached.
 type poolGauge struct{ cur, max atomic.Int64 }
@@ -189,7 +77,7 @@ func poolKeepAlive(delay time.Duration, body string, inflight *poolGauge) rawser
 func poolSession(t *testing.T, cfg Config) *Session {
 	t.Helper()
 	s, err := NewSession(cfg)
-	poolNoError(t, err)
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -325,10 +213,10 @@ func poolBlackhole(t *testing.T, ip string, port string) string {
 	}
 	t.Cleanup(func() { _ = ln.Close() })
 	rc, err := ln.(*net.TCPListener).SyscallConn()
-	poolNoError(t, err)
+	require.NoError(t, err)
 	var lerr error
-	poolNoError(t, rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), 0) }))
-	poolNoError(t, lerr)
+	require.NoError(t, rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), 0) }))
+	require.NoError(t, lerr)
 	for range 8 {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err != nil {
@@ -370,19 +258,19 @@ func TestPoolLimitPerHost(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		poolNoError(t, err)
+		require.NoError(t, err)
 	}
 	st := c.Stats()
-	poolLE(t, srv.MaxOpen(), 4, "connections open at once at the server")
-	poolLE(t, srv.Accepted(), 4, "connections accepted")
-	poolLE(t, inflight.max.Load(), int64(4), "requests handled at once")
-	poolLE(t, maxOpen.Load(), int64(4), "Stats().Open")
-	poolEqual(t, 64, srv.Requests())
-	poolLE(t, st.Dials, uint64(4), "Stats().Dials")
-	poolGE(t, st.Dials, uint64(1))
-	poolEqual(t, uint64(64), st.Dials+st.Reuses, "every request dialed or reused: %+v", st)
-	poolEqual(t, 0, st.Waiters)
-	poolEqual(t, 0, st.InUse)
+	require.LessOrEqual(t, srv.MaxOpen(), 4, "connections open at once at the server")
+	require.LessOrEqual(t, srv.Accepted(), 4, "connections accepted")
+	require.LessOrEqual(t, inflight.max.Load(), int64(4), "requests handled at once")
+	require.LessOrEqual(t, maxOpen.Load(), int64(4), "Stats().Open")
+	require.Equal(t, 64, srv.Requests())
+	require.LessOrEqual(t, st.Dials, uint64(4), "Stats().Dials")
+	require.GreaterOrEqual(t, st.Dials, uint64(1))
+	require.Equal(t, uint64(64), st.Dials+st.Reuses, "every request dialed or reused: %+v", st)
+	require.Equal(t, 0, st.Waiters)
+	require.Equal(t, 0, st.InUse)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,7 +316,7 @@ func TestPoolLimitAcrossHosts(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		poolNoError(t, err)
+		require.NoError(t, err)
 	}
 	total := 0
 	for _, srv := range srvs {
@@ -439,13 +327,13 @@ func TestPoolLimitAcrossHosts(t *testing.T) {
 	maxConns, worst := tracker.max, tracker.worst
 	tracker.mu.Unlock()
 	t.Logf("stats %+v; accepted %d/%d/%d", st, srvs[0].Accepted(), srvs[1].Accepted(), srvs[2].Accepted())
-	poolEqual(t, workers*each, total, "requests seen by the servers")
-	poolLE(t, inflight.max.Load(), int64(3), "requests handled at once over all servers")
-	poolLE(t, maxConns, 3, "connections open at once over all servers: %v", worst)
-	poolLE(t, maxOpen.Load(), int64(3), "Stats().Open")
-	poolLE(t, st.Open, 3)
-	poolEqual(t, 0, st.Waiters)
-	poolEqual(t, uint64(workers*each), st.Dials+st.Reuses)
+	require.Equal(t, workers*each, total, "requests seen by the servers")
+	require.LessOrEqual(t, inflight.max.Load(), int64(3), "requests handled at once over all servers")
+	require.LessOrEqual(t, maxConns, 3, "connections open at once over all servers: %v", worst)
+	require.LessOrEqual(t, maxOpen.Load(), int64(3), "Stats().Open")
+	require.LessOrEqual(t, st.Open, 3)
+	require.Equal(t, 0, st.Waiters)
+	require.Equal(t, uint64(workers*each), st.Dials+st.Reuses)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,20 +344,20 @@ func TestPoolSequentialReuse(t *testing.T) {
 	s := poolSession(t, Config{})
 	for i := range 100 {
 		resp, err := s.Get(context.Background(), srv.URL+"/"+strconv.Itoa(i))
-		poolNoError(t, err)
+		require.NoError(t, err)
 		if i%2 == 0 { // read to EOF; odd ones are closed unread (a small remainder is drained)
 			b, err := io.ReadAll(resp)
-			poolNoError(t, err)
-			poolEqual(t, "hello", string(b))
+			require.NoError(t, err)
+			require.Equal(t, "hello", string(b))
 		}
-		poolNoError(t, resp.Close())
+		require.NoError(t, resp.Close())
 	}
 	st := s.Connector().Stats()
-	poolEqual(t, 1, srv.Accepted(), "connections accepted")
-	poolEqual(t, 100, srv.Requests())
-	poolEqual(t, uint64(1), st.Dials)
-	poolEqual(t, uint64(99), st.Reuses)
-	poolEqual(t, 1, st.Idle)
+	require.Equal(t, 1, srv.Accepted(), "connections accepted")
+	require.Equal(t, 100, srv.Requests())
+	require.Equal(t, uint64(1), st.Dials)
+	require.Equal(t, uint64(99), st.Reuses)
+	require.Equal(t, 1, st.Idle)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,25 +368,25 @@ func TestPoolEOFReleases(t *testing.T) {
 	s := poolSession(t, Config{})
 	c := s.Connector()
 	resp, err := s.Get(context.Background(), srv.URL+"/")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	st := c.Stats()
-	poolEqual(t, 1, st.InUse, "%+v", st)
-	poolEqual(t, 0, st.Idle)
+	require.Equal(t, 1, st.InUse, "%+v", st)
+	require.Equal(t, 0, st.Idle)
 
 	b, err := io.ReadAll(resp)
-	poolNoError(t, err)
-	poolLen(t, b, 5000)
+	require.NoError(t, err)
+	require.Len(t, b, 5000)
 	st = c.Stats()
-	poolEqual(t, 1, st.Idle, "after EOF, before Close: %+v", st)
-	poolEqual(t, 0, st.InUse)
-	poolEqual(t, 1, st.Open)
+	require.Equal(t, 1, st.Idle, "after EOF, before Close: %+v", st)
+	require.Equal(t, 0, st.InUse)
+	require.Equal(t, 1, st.Open)
 
-	poolNoError(t, resp.Close())
+	require.NoError(t, resp.Close())
 	st = c.Stats()
-	poolEqual(t, 1, st.Idle, "after Close: %+v", st)
-	poolEqual(t, 0, st.InUse)
-	poolEqual(t, 1, st.Open)
+	require.Equal(t, 1, st.Idle, "after Close: %+v", st)
+	require.Equal(t, 0, st.InUse)
+	require.Equal(t, 1, st.Open)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,7 +398,7 @@ func TestPoolWaiterCancel(t *testing.T) {
 	c := s.Connector()
 
 	first, err := s.Get(context.Background(), srv.URL+"/1") // body unread: holds the only slot
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer first.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -531,26 +419,26 @@ func TestPoolWaiterCancel(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the cancelled waiter did not return")
 	}
-	poolError(t, err)
-	poolErrorIs(t, err, context.Canceled)
-	poolErrorIs(t, err, ErrClient)
+	require.Error(t, err)
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, ErrClient)
 	var re *RequestError
-	poolErrorAs(t, err, &re)
+	require.ErrorAs(t, err, &re)
 	var te *TimeoutError
-	poolFalse(t, errors.As(err, &te), "a cancellation is not a timeout: %v", err)
+	require.False(t, errors.As(err, &te), "a cancellation is not a timeout: %v", err)
 	st := c.Stats()
-	poolEqual(t, 0, st.Waiters, "%+v", st)
-	poolEqual(t, 1, st.InUse)
+	require.Equal(t, 0, st.Waiters, "%+v", st)
+	require.Equal(t, 1, st.InUse)
 
-	poolNoError(t, first.Close())
+	require.NoError(t, first.Close())
 	body, err := poolFetch(context.Background(), s, "GET", srv.URL+"/3")
-	poolNoError(t, err)
-	poolEqual(t, "body", body)
+	require.NoError(t, err)
+	require.Equal(t, "body", body)
 	st = c.Stats()
-	poolEqual(t, 1, srv.Accepted())
-	poolEqual(t, uint64(1), st.Dials, "%+v", st)
-	poolEqual(t, uint64(1), st.Reuses)
-	poolEqual(t, 2, srv.Requests(), "the cancelled request never reached the server")
+	require.Equal(t, 1, srv.Accepted())
+	require.Equal(t, uint64(1), st.Dials, "%+v", st)
+	require.Equal(t, uint64(1), st.Reuses)
+	require.Equal(t, 2, srv.Requests(), "the cancelled request never reached the server")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,31 +450,31 @@ func TestPoolWaitConnectTimeout(t *testing.T) {
 	c := s.Connector()
 
 	first, err := s.Get(context.Background(), srv.URL+"/1")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer first.Close()
 
 	before := c.Stats().Timeouts
 	resp, err := s.Get(context.Background(), srv.URL+"/2", Timeout{Connect: 100 * time.Millisecond})
-	poolNil(t, resp)
-	poolError(t, err)
+	require.Nil(t, resp)
+	require.Error(t, err)
 	var te *TimeoutError
-	poolErrorAs(t, err, &te)
-	poolEqual(t, PhaseConnect, te.Phase)
-	poolEqual(t, 100*time.Millisecond, te.Duration)
-	poolErrorIs(t, err, context.DeadlineExceeded)
-	poolErrorIs(t, err, ErrTimeout)
-	poolErrorIs(t, err, ErrClient)
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, PhaseConnect, te.Phase)
+	require.Equal(t, 100*time.Millisecond, te.Duration)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, ErrTimeout)
+	require.ErrorIs(t, err, ErrClient)
 	var ne net.Error
-	poolErrorAs(t, err, &ne)
-	poolTrue(t, ne.Timeout())
+	require.ErrorAs(t, err, &ne)
+	require.True(t, ne.Timeout())
 	st := c.Stats()
-	poolEqual(t, before+1, st.Timeouts, "%+v", st)
-	poolEqual(t, 0, st.Waiters)
+	require.Equal(t, before+1, st.Timeouts, "%+v", st)
+	require.Equal(t, 0, st.Waiters)
 
-	poolNoError(t, first.Close())
+	require.NoError(t, first.Close())
 	_, err = poolFetch(context.Background(), s, "GET", srv.URL+"/3")
-	poolNoError(t, err)
-	poolEqual(t, 1, srv.Accepted())
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.Accepted())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,25 +496,25 @@ func TestPoolIdleExpiry(t *testing.T) {
 	s := poolSession(t, Config{ConnectorConfig: ConnectorConfig{IdleTimeout: 100 * time.Millisecond}})
 	c := s.Connector()
 	_, err := poolFetch(context.Background(), s, "GET", srv.URL+"/")
-	poolNoError(t, err)
-	poolEqual(t, 1, c.Stats().Idle)
+	require.NoError(t, err)
+	require.Equal(t, 1, c.Stats().Idle)
 
 	time.Sleep(400 * time.Millisecond)
 	poolEventually(t, "the idle connection to expire", func() bool { return c.Stats().Open == 0 })
 	select {
 	case err := <-ended:
-		poolErrorIs(t, err, io.EOF, "the server sees the client close the connection")
+		require.ErrorIs(t, err, io.EOF, "the server sees the client close the connection")
 	case <-time.After(5 * time.Second):
 		t.Fatal("the server never saw the idle connection close")
 	}
 	st := c.Stats()
-	poolEmpty(t, st.Hosts, "an empty host entry is dropped")
+	require.Empty(t, st.Hosts, "an empty host entry is dropped")
 
 	// The next request dials a new connection.
 	_, err = poolFetch(context.Background(), s, "GET", srv.URL+"/")
-	poolNoError(t, err)
-	poolEqual(t, 2, srv.Accepted())
-	poolEqual(t, uint64(2), c.Stats().Dials)
+	require.NoError(t, err)
+	require.Equal(t, 2, srv.Accepted())
+	require.Equal(t, uint64(2), c.Stats().Dials)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -638,19 +526,19 @@ func TestPoolForceClose(t *testing.T) {
 	c := s.Connector()
 	for i := range 5 {
 		resp, err := s.Get(context.Background(), srv.URL+"/")
-		poolNoError(t, err)
+		require.NoError(t, err)
 		if i%2 == 0 {
 			_, err = io.ReadAll(resp)
-			poolNoError(t, err)
+			require.NoError(t, err)
 		}
-		poolNoError(t, resp.Close())
+		require.NoError(t, resp.Close())
 		st := c.Stats()
-		poolEqual(t, 0, st.Open, "after request %d: %+v", i, st)
+		require.Equal(t, 0, st.Open, "after request %d: %+v", i, st)
 	}
 	st := c.Stats()
-	poolEqual(t, 5, srv.Accepted())
-	poolEqual(t, uint64(5), st.Dials)
-	poolEqual(t, uint64(0), st.Reuses)
+	require.Equal(t, 5, srv.Accepted())
+	require.Equal(t, uint64(5), st.Dials)
+	require.Equal(t, uint64(0), st.Reuses)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,37 +582,37 @@ func TestPoolCloseUnreadBody(t *testing.T) {
 
 	// A small unread body: drained on Close, the connection is kept.
 	resp, err := s.Get(ctx, srv.URL+"/small")
-	poolNoError(t, err)
-	poolNoError(t, resp.Close())
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
 	st := c.Stats()
-	poolEqual(t, 1, st.Idle, "100 unread bytes are drained and the connection kept: %+v", st)
-	poolEqual(t, uint64(1), st.Dials)
+	require.Equal(t, 1, st.Idle, "100 unread bytes are drained and the connection kept: %+v", st)
+	require.Equal(t, uint64(1), st.Dials)
 
 	// A remainder of 100 bytes after reading half the body: kept as well, no new dial.
 	resp, err = s.Get(ctx, srv.URL+"/partial")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	half := make([]byte, 100)
 	_, err = io.ReadFull(resp, half)
-	poolNoError(t, err)
-	poolNoError(t, resp.Close())
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
 	st = c.Stats()
-	poolEqual(t, uint64(1), st.Dials, "%+v", st)
-	poolEqual(t, uint64(1), st.Reuses)
-	poolEqual(t, 1, st.Idle)
+	require.Equal(t, uint64(1), st.Dials, "%+v", st)
+	require.Equal(t, uint64(1), st.Reuses)
+	require.Equal(t, 1, st.Idle)
 
 	// 1 MiB unread: the socket is closed, the next request dials anew.
 	for i, path := range []string{"/big", "/bigchunked"} {
 		resp, err = s.Get(ctx, srv.URL+path)
-		poolNoError(t, err)
-		poolNoError(t, resp.Close())
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
 		st = c.Stats()
-		poolEqual(t, 0, st.Open, "%s: a connection with unread bytes is never pooled: %+v", path, st)
+		require.Equal(t, 0, st.Open, "%s: a connection with unread bytes is never pooled: %+v", path, st)
 		body, err := poolFetch(ctx, s, "GET", srv.URL+"/small")
-		poolNoError(t, err)
-		poolEqual(t, small, body)
+		require.NoError(t, err)
+		require.Equal(t, small, body)
 		st = c.Stats()
-		poolEqual(t, uint64(2+i), st.Dials, "%s: the next request dials: %+v", path, st)
-		poolEqual(t, 2+i, srv.Accepted())
+		require.Equal(t, uint64(2+i), st.Dials, "%s: the next request dials: %+v", path, st)
+		require.Equal(t, 2+i, srv.Accepted())
 	}
 }
 
@@ -736,30 +624,30 @@ func TestPoolSharedConnector(t *testing.T) {
 	ctx := context.Background()
 
 	conn, err := NewConnector(ConnectorConfig{})
-	poolNoError(t, err)
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	s1 := poolSession(t, Config{Connector: conn})
 	s2 := poolSession(t, Config{Connector: conn})
 	_, err = poolFetch(ctx, s1, "GET", srv.URL+"/")
-	poolNoError(t, err)
-	poolNoError(t, s1.Close())
+	require.NoError(t, err)
+	require.NoError(t, s1.Close())
 	_, err = s1.Get(ctx, srv.URL+"/")
-	poolErrorIs(t, err, ErrSessionClosed, "the closed session refuses requests")
-	poolErrorIs(t, err, ErrClient)
+	require.ErrorIs(t, err, ErrSessionClosed, "the closed session refuses requests")
+	require.ErrorIs(t, err, ErrClient)
 	_, err = poolFetch(ctx, s2, "GET", srv.URL+"/")
-	poolNoError(t, err, "a session that does not own the connector leaves it open")
-	poolEqual(t, uint64(1), conn.Stats().Reuses, "the idle connection survived s1.Close")
+	require.NoError(t, err, "a session that does not own the connector leaves it open")
+	require.Equal(t, uint64(1), conn.Stats().Reuses, "the idle connection survived s1.Close")
 
 	owner := poolSession(t, Config{})
 	guest := poolSession(t, Config{Connector: owner.Connector()})
 	_, err = poolFetch(ctx, guest, "GET", srv.URL+"/")
-	poolNoError(t, err)
-	poolNoError(t, owner.Close())
+	require.NoError(t, err)
+	require.NoError(t, owner.Close())
 	resp, err := guest.Get(ctx, srv.URL+"/")
-	poolNil(t, resp)
-	poolErrorIs(t, err, ErrSessionClosed, "the owner closed the connector")
-	poolErrorIs(t, err, ErrClient)
-	poolEqual(t, 0, owner.Connector().Stats().Open, "Close closed the idle connection")
+	require.Nil(t, resp)
+	require.ErrorIs(t, err, ErrSessionClosed, "the owner closed the connector")
+	require.ErrorIs(t, err, ErrClient)
+	require.Equal(t, 0, owner.Connector().Stats().Open, "Close closed the idle connection")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -784,21 +672,21 @@ func TestPoolServerClosedIdle(t *testing.T) {
 	ctx := context.Background()
 
 	body, err := poolFetch(ctx, s, "GET", srv.URL+"/1")
-	poolNoError(t, err)
-	poolEqual(t, "ok", body)
+	require.NoError(t, err)
+	require.Equal(t, "ok", body)
 
 	time.Sleep(200 * time.Millisecond)
 	body, err = poolFetch(ctx, s, "GET", srv.URL+"/2")
-	poolNoError(t, err, "the peek or the stale retry covers a GET")
-	poolEqual(t, "ok", body)
-	poolEqual(t, int64(2), gets.Load())
+	require.NoError(t, err, "the peek or the stale retry covers a GET")
+	require.Equal(t, "ok", body)
+	require.Equal(t, int64(2), gets.Load())
 
 	time.Sleep(200 * time.Millisecond)
 	body, err = poolFetch(ctx, s, "POST", srv.URL+"/3", Body(strings.NewReader("payload")))
-	poolNoError(t, err, "a POST is never sent on a connection the server closed")
-	poolEqual(t, "ok", body)
-	poolEqual(t, int64(1), posts.Load(), "the POST was sent once")
-	poolEqual(t, 3, srv.Accepted())
+	require.NoError(t, err, "a POST is never sent on a connection the server closed")
+	require.Equal(t, "ok", body)
+	require.Equal(t, int64(1), posts.Load(), "the POST was sent once")
+	require.Equal(t, 3, srv.Accepted())
 }
 
 func TestPoolStaleRetry(t *testing.T) {
@@ -833,49 +721,49 @@ func TestPoolStaleRetry(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := poolFetch(ctx, s, "GET", srv.URL+"/a")
-	poolNoError(t, err)
+	require.NoError(t, err)
 
 	// GET on the reused connection: the server reads it and closes; retried once, fresh.
 	body, err := poolFetch(ctx, s, "GET", srv.URL+"/b")
-	poolNoError(t, err, "a GET is retried on a fresh connection")
-	poolEqual(t, "ok", body)
-	poolEqual(t, 2, count("GET /b"))
-	poolEqual(t, 2, srv.Accepted())
+	require.NoError(t, err, "a GET is retried on a fresh connection")
+	require.Equal(t, "ok", body)
+	require.Equal(t, 2, count("GET /b"))
+	require.Equal(t, 2, srv.Accepted())
 
 	// POST without Idempotency-Key on the reused connection: not retried.
 	resp, err := s.Post(ctx, srv.URL+"/c", Body(strings.NewReader("post-c")))
-	poolNil(t, resp)
-	poolError(t, err)
-	poolErrorIs(t, err, ErrServerDisconnected)
-	poolErrorIs(t, err, ErrClient)
+	require.Nil(t, resp)
+	require.Error(t, err)
+	require.ErrorIs(t, err, ErrServerDisconnected)
+	require.ErrorIs(t, err, ErrClient)
 	var sd *ServerDisconnectedError
-	poolErrorAs(t, err, &sd)
-	poolNotEmpty(t, sd.Reason, "the error says why it was not retried")
-	poolEqual(t, 1, count("POST /c"), "the POST was sent exactly once")
-	poolEqual(t, 2, srv.Accepted(), "no new connection for the POST")
-	poolEqual(t, 0, c.Stats().Open, "the dead connection is closed")
+	require.ErrorAs(t, err, &sd)
+	require.NotEmpty(t, sd.Reason, "the error says why it was not retried")
+	require.Equal(t, 1, count("POST /c"), "the POST was sent exactly once")
+	require.Equal(t, 2, srv.Accepted(), "no new connection for the POST")
+	require.Equal(t, 0, c.Stats().Open, "the dead connection is closed")
 
 	// POST with Idempotency-Key on a reused connection: retried, the body sent again in full.
 	_, err = poolFetch(ctx, s, "GET", srv.URL+"/d")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	body, err = poolFetch(ctx, s, "POST", srv.URL+"/e", Body(strings.NewReader("post-e")),
 		Header{"Idempotency-Key": {"key-1"}})
-	poolNoError(t, err, "a POST with Idempotency-Key is retried")
-	poolEqual(t, "ok", body)
+	require.NoError(t, err, "a POST with Idempotency-Key is retried")
+	require.Equal(t, "ok", body)
 	mu.Lock()
-	poolEqual(t, []string{"post-e", "post-e"}, seen["POST /e"])
+	require.Equal(t, []string{"post-e", "post-e"}, seen["POST /e"])
 	mu.Unlock()
-	poolEqual(t, 4, srv.Accepted())
+	require.Equal(t, 4, srv.Accepted())
 
 	// POST with Idempotency-Key whose body cannot be rewound: not retried.
 	_, err = poolFetch(ctx, s, "GET", srv.URL+"/f")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	resp, err = s.Post(ctx, srv.URL+"/g", Body(struct{ io.Reader }{strings.NewReader("post-g")}),
 		Header{"Idempotency-Key": {"key-2"}})
-	poolNil(t, resp)
-	poolErrorIs(t, err, ErrServerDisconnected)
-	poolEqual(t, 1, count("POST /g"), "a body that cannot be rewound is sent once")
-	poolEqual(t, 5, srv.Accepted())
+	require.Nil(t, resp)
+	require.ErrorIs(t, err, ErrServerDisconnected)
+	require.Equal(t, 1, count("POST /g"), "a body that cannot be rewound is sent once")
+	require.Equal(t, 5, srv.Accepted())
 }
 
 // Stray bytes left after a response (here: arriving after it, so the connection went idle
@@ -899,12 +787,12 @@ func TestPoolStaleRetryStrayBytes(t *testing.T) {
 	s := poolSession(t, Config{})
 	ctx := context.Background()
 	_, err := poolFetch(ctx, s, "GET", srv.URL+"/1")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	time.Sleep(100 * time.Millisecond) // the stray bytes are in the socket now
 	body, err := poolFetch(ctx, s, "GET", srv.URL+"/2")
-	poolNoError(t, err, "stray bytes on a reused connection: a GET is retried on a fresh one")
-	poolEqual(t, "ok", body)
-	poolEqual(t, 2, srv.Accepted())
+	require.NoError(t, err, "stray bytes on a reused connection: a GET is retried on a fresh one")
+	require.Equal(t, "ok", body)
+	require.Equal(t, 2, srv.Accepted())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -915,42 +803,42 @@ func TestPoolStatsPerHost(t *testing.T) {
 	s := poolSession(t, Config{})
 	c := s.Connector()
 	key := "http://" + srv.Addr
-	poolTrue(t, strings.HasPrefix(key, "http://127.0.0.1:"))
+	require.True(t, strings.HasPrefix(key, "http://127.0.0.1:"))
 
-	poolEmpty(t, c.Stats().Hosts)
+	require.Empty(t, c.Stats().Hosts)
 	resp, err := s.Get(context.Background(), srv.URL+"/")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	st := c.Stats()
-	poolEqual(t, map[string]HostStats{key: {Open: 1, InUse: 1}}, st.Hosts, "during the request")
-	poolEqual(t, HostStats{Open: 1, InUse: 1}, st.HostStats)
+	require.Equal(t, map[string]HostStats{key: {Open: 1, InUse: 1}}, st.Hosts, "during the request")
+	require.Equal(t, HostStats{Open: 1, InUse: 1}, st.HostStats)
 
 	_, err = io.ReadAll(resp)
-	poolNoError(t, err)
-	poolNoError(t, resp.Close())
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
 	st = c.Stats()
-	poolEqual(t, map[string]HostStats{key: {Open: 1, Idle: 1}}, st.Hosts, "after the request")
-	poolEqual(t, HostStats{Open: 1, Idle: 1}, st.HostStats)
-	poolEqual(t, uint64(1), st.Dials)
-	poolEqual(t, uint64(0), st.Reuses)
+	require.Equal(t, map[string]HostStats{key: {Open: 1, Idle: 1}}, st.Hosts, "after the request")
+	require.Equal(t, HostStats{Open: 1, Idle: 1}, st.HostStats)
+	require.Equal(t, uint64(1), st.Dials)
+	require.Equal(t, uint64(0), st.Reuses)
 
 	// A second host gets its own entry.
 	srv2 := rawserver.StartOn(t, "127.0.0.2:0", poolKeepAlive(0, "abc", nil))
 	resp2, err := s.Get(context.Background(), srv2.URL+"/")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer resp2.Close()
 	st = c.Stats()
-	poolEqual(t, map[string]HostStats{
+	require.Equal(t, map[string]HostStats{
 		key:                   {Open: 1, Idle: 1},
 		"http://" + srv2.Addr: {Open: 1, InUse: 1},
 	}, st.Hosts)
-	poolEqual(t, HostStats{Open: 2, Idle: 1, InUse: 1}, st.HostStats)
-	poolNoError(t, resp2.Close())
+	require.Equal(t, HostStats{Open: 2, Idle: 1, InUse: 1}, st.HostStats)
+	require.NoError(t, resp2.Close())
 
-	poolNoError(t, s.Close())
+	require.NoError(t, s.Close())
 	st = c.Stats()
-	poolEmpty(t, st.Hosts, "Close closed the idle connections")
-	poolEqual(t, 0, st.Open)
+	require.Empty(t, st.Hosts, "Close closed the idle connections")
+	require.Equal(t, 0, st.Open)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -970,13 +858,13 @@ func TestPoolHappyEyeballsRefusedFirst(t *testing.T) {
 	for _, host := range []string{"multi.test", "mixed.test"} {
 		for range 3 {
 			body, err := poolFetch(context.Background(), s, "GET", "http://"+host+":"+port+"/")
-			poolNoError(t, err, host)
-			poolEqual(t, "ok", body)
+			require.NoError(t, err, host)
+			require.Equal(t, "ok", body)
 		}
-		poolContains(t, c.Stats().Hosts, "http://"+host+":"+port)
+		require.Contains(t, c.Stats().Hosts, "http://"+host+":"+port)
 	}
-	poolEqual(t, int64(2), r.calls.Load(), "one look-up per host")
-	poolEqual(t, 2, srv.Accepted(), "one connection per host, reused")
+	require.Equal(t, int64(2), r.calls.Load(), "one look-up per host")
+	require.Equal(t, 2, srv.Accepted(), "one connection per host, reused")
 }
 
 func TestPoolHappyEyeballsBlackhole(t *testing.T) {
@@ -997,41 +885,41 @@ func TestPoolHappyEyeballsBlackhole(t *testing.T) {
 	// The first address never answers: the second is tried after HappyEyeballsDelay and wins;
 	// the pending attempt is cancelled and joined (goleak checks it).
 	body, err := poolFetch(ctx, s, "GET", "http://slow.test:"+port+"/")
-	poolNoError(t, err)
-	poolEqual(t, "ok", body)
-	poolEqual(t, 1, srv.Accepted())
+	require.NoError(t, err)
+	require.Equal(t, "ok", body)
+	require.Equal(t, 1, srv.Accepted())
 
 	// One address, SockConnect bounds the attempt.
 	_, err = poolFetch(ctx, s, "GET", "http://hole.test:"+port+"/", Timeout{SockConnect: 100 * time.Millisecond})
 	var te *TimeoutError
-	poolErrorAs(t, err, &te)
-	poolEqual(t, PhaseSockConnect, te.Phase)
-	poolErrorIs(t, err, context.DeadlineExceeded)
-	poolErrorIs(t, err, ErrClient)
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, PhaseSockConnect, te.Phase)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, ErrClient)
 
 	// Two addresses, each attempt bounded by SockConnect: both fail, sock_connect is reported.
 	_, err = poolFetch(ctx, s, "GET", "http://holes.test:"+port+"/", Timeout{SockConnect: 100 * time.Millisecond})
-	poolErrorAs(t, err, &te)
-	poolEqual(t, PhaseSockConnect, te.Phase)
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, PhaseSockConnect, te.Phase)
 
 	// Connect bounds all attempts.
 	before := c.Stats().Timeouts
 	_, err = poolFetch(ctx, s, "GET", "http://holes.test:"+port+"/", Timeout{Connect: 150 * time.Millisecond})
-	poolErrorAs(t, err, &te)
-	poolEqual(t, PhaseConnect, te.Phase)
-	poolEqual(t, 150*time.Millisecond, te.Duration)
-	poolEqual(t, before+1, c.Stats().Timeouts)
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, PhaseConnect, te.Phase)
+	require.Equal(t, 150*time.Millisecond, te.Duration)
+	require.Equal(t, before+1, c.Stats().Timeouts)
 
 	// The caller's own deadline is not our timeout.
 	dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	_, err = poolFetch(dctx, s, "GET", "http://hole.test:"+port+"/")
-	poolErrorIs(t, err, context.DeadlineExceeded)
-	poolFalse(t, errors.As(err, &te), "the caller's deadline is reported as it is: %v", err)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.False(t, errors.As(err, &te), "the caller's deadline is reported as it is: %v", err)
 
 	st := c.Stats()
-	poolEqual(t, 0, st.Dialing, "%+v", st)
-	poolEqual(t, 1, st.Open, "failed dials give their slots back: %+v", st)
+	require.Equal(t, 0, st.Dialing, "%+v", st)
+	require.Equal(t, 1, st.Open, "failed dials give their slots back: %+v", st)
 }
 
 func TestPoolDNSCache(t *testing.T) {
@@ -1049,11 +937,11 @@ func TestPoolDNSCache(t *testing.T) {
 		accepted := srv.Accepted()
 		for range 20 {
 			_, err := poolFetch(ctx, s, "GET", url)
-			poolNoError(t, err)
+			require.NoError(t, err)
 		}
-		poolEqual(t, uint64(20), s.Connector().Stats().Dials)
-		poolEqual(t, accepted+20, srv.Accepted())
-		poolEqual(t, int64(1), r.calls.Load(), "20 dials, one look-up")
+		require.Equal(t, uint64(20), s.Connector().Stats().Dials)
+		require.Equal(t, accepted+20, srv.Accepted())
+		require.Equal(t, int64(1), r.calls.Load(), "20 dials, one look-up")
 	})
 
 	t.Run("concurrent", func(t *testing.T) {
@@ -1070,9 +958,9 @@ func TestPoolDNSCache(t *testing.T) {
 		wg.Wait()
 		close(errs)
 		for err := range errs {
-			poolNoError(t, err)
+			require.NoError(t, err)
 		}
-		poolEqual(t, int64(1), r.calls.Load(), "concurrent first requests share one look-up")
+		require.Equal(t, int64(1), r.calls.Load(), "concurrent first requests share one look-up")
 	})
 
 	t.Run("no cache", func(t *testing.T) {
@@ -1080,9 +968,9 @@ func TestPoolDNSCache(t *testing.T) {
 		s := poolSession(t, Config{ConnectorConfig: ConnectorConfig{Resolver: r, ForceClose: true, DNSCacheTTL: NoTimeout}})
 		for range 3 {
 			_, err := poolFetch(ctx, s, "GET", url)
-			poolNoError(t, err)
+			require.NoError(t, err)
 		}
-		poolEqual(t, int64(3), r.calls.Load(), "DNSCacheTTL NoTimeout looks up every time")
+		require.Equal(t, int64(3), r.calls.Load(), "DNSCacheTTL NoTimeout looks up every time")
 	})
 
 	t.Run("failure not cached", func(t *testing.T) {
@@ -1090,19 +978,19 @@ func TestPoolDNSCache(t *testing.T) {
 		s := poolSession(t, Config{ConnectorConfig: ConnectorConfig{Resolver: r}})
 		for i := range 2 {
 			_, err := poolFetch(ctx, s, "GET", "http://nowhere.test:"+port+"/")
-			poolErrorIs(t, err, ErrConnector)
-			poolErrorIs(t, err, ErrClient)
+			require.ErrorIs(t, err, ErrConnector)
+			require.ErrorIs(t, err, ErrClient)
 			var ce *ConnectorError
-			poolErrorAs(t, err, &ce)
-			poolEqual(t, "dns", ce.Op)
-			poolEqual(t, "nowhere.test", ce.Addr)
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "dns", ce.Op)
+			require.Equal(t, "nowhere.test", ce.Addr)
 			var de *net.DNSError
-			poolErrorAs(t, err, &de, "the resolver's error is wrapped")
-			poolEqual(t, int64(i+1), r.calls.Load(), "a failure is not cached")
+			require.ErrorAs(t, err, &de, "the resolver's error is wrapped")
+			require.Equal(t, int64(i+1), r.calls.Load(), "a failure is not cached")
 		}
 		st := s.Connector().Stats()
-		poolEqual(t, 0, st.Open, "%+v", st)
-		poolEmpty(t, st.Hosts)
+		require.Equal(t, 0, st.Open, "%+v", st)
+		require.Empty(t, st.Hosts)
 	})
 }
 
@@ -1131,23 +1019,23 @@ func TestPoolReusesMostRecent(t *testing.T) {
 	s := poolSession(t, Config{})
 	ctx := context.Background()
 	r1, err := s.Get(ctx, srv.URL+"/")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer r1.Close()
 	r2, err := s.Get(ctx, srv.URL+"/") // r1 is in use: a second connection
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer r2.Close()
 	b1, err := io.ReadAll(r1) // released first: the older idle connection
-	poolNoError(t, err)
+	require.NoError(t, err)
 	b2, err := io.ReadAll(r2) // released last: the most recently used
-	poolNoError(t, err)
-	poolEqual(t, "c1", string(b1))
-	poolEqual(t, "c2", string(b2))
+	require.NoError(t, err)
+	require.Equal(t, "c1", string(b1))
+	require.Equal(t, "c2", string(b2))
 	for range 3 {
 		body, err := poolFetch(ctx, s, "GET", srv.URL+"/")
-		poolNoError(t, err)
-		poolEqual(t, "c2", body, "the most recently used idle connection is taken")
+		require.NoError(t, err)
+		require.Equal(t, "c2", body, "the most recently used idle connection is taken")
 	}
-	poolEqual(t, 2, srv.Accepted())
+	require.Equal(t, 2, srv.Accepted())
 }
 
 func TestPoolEvictsLeastRecentlyUsedOtherKey(t *testing.T) {
@@ -1160,21 +1048,21 @@ func TestPoolEvictsLeastRecentlyUsedOtherKey(t *testing.T) {
 	ctx := context.Background()
 	for _, srv := range srvs[:2] {
 		_, err := poolFetch(ctx, s, "GET", srv.URL+"/")
-		poolNoError(t, err)
+		require.NoError(t, err)
 	}
 	_, err := poolFetch(ctx, s, "GET", srvs[0].URL+"/") // A is now more recent than B
-	poolNoError(t, err)
+	require.NoError(t, err)
 	_, err = poolFetch(ctx, s, "GET", srvs[2].URL+"/") // the total is full: B's idle one goes
-	poolNoError(t, err)
+	require.NoError(t, err)
 	st := c.Stats()
-	poolEqual(t, map[string]HostStats{
+	require.Equal(t, map[string]HostStats{
 		"http://" + srvs[0].Addr: {Open: 1, Idle: 1},
 		"http://" + srvs[2].Addr: {Open: 1, Idle: 1},
 	}, st.Hosts, "the least recently used idle connection of another key is evicted")
 	_, err = poolFetch(ctx, s, "GET", srvs[0].URL+"/")
-	poolNoError(t, err)
-	poolEqual(t, 1, srvs[0].Accepted(), "A's connection survived")
-	poolEqual(t, uint64(3), c.Stats().Dials)
+	require.NoError(t, err)
+	require.Equal(t, 1, srvs[0].Accepted(), "A's connection survived")
+	require.Equal(t, uint64(3), c.Stats().Dials)
 }
 
 func TestPoolWaitersFIFO(t *testing.T) {
@@ -1198,7 +1086,7 @@ func TestPoolWaitersFIFO(t *testing.T) {
 	c := s.Connector()
 	ctx := context.Background()
 	first, err := s.Get(ctx, srv.URL+"/0")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer first.Close()
 	errs := make(chan error, 5)
 	for i := 1; i <= 5; i++ {
@@ -1208,19 +1096,19 @@ func TestPoolWaitersFIFO(t *testing.T) {
 		}()
 		poolEventually(t, "waiter "+strconv.Itoa(i)+" to queue", func() bool { return c.Stats().Waiters == i })
 	}
-	poolNoError(t, first.Close())
+	require.NoError(t, first.Close())
 	for range 5 {
 		select {
 		case err := <-errs:
-			poolNoError(t, err)
+			require.NoError(t, err)
 		case <-time.After(5 * time.Second):
 			t.Fatal("waiters were not served")
 		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	poolEqual(t, []string{"/0", "/1", "/2", "/3", "/4", "/5"}, order, "waiters are served in FIFO order")
-	poolEqual(t, 1, srv.Accepted())
+	require.Equal(t, []string{"/0", "/1", "/2", "/3", "/4", "/5"}, order, "waiters are served in FIFO order")
+	require.Equal(t, 1, srv.Accepted())
 }
 
 func TestPoolSaturatedKeyDoesNotBlockOthers(t *testing.T) {
@@ -1232,10 +1120,10 @@ func TestPoolSaturatedKeyDoesNotBlockOthers(t *testing.T) {
 	ctx := context.Background()
 
 	a1, err := s.Get(ctx, srvA.URL+"/")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer a1.Close()
 	b1, err := s.Get(ctx, srvB.URL+"/")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer b1.Close()
 
 	aDone := make(chan error, 1)
@@ -1254,24 +1142,24 @@ func TestPoolSaturatedKeyDoesNotBlockOthers(t *testing.T) {
 	// B's connection goes idle: A's waiter is first in line but its key is full, so C's waiter
 	// gets the slot (evicting B's idle connection).
 	_, err = io.ReadAll(b1)
-	poolNoError(t, err)
+	require.NoError(t, err)
 	select {
 	case err := <-cDone:
-		poolNoError(t, err, "C's request")
+		require.NoError(t, err, "C's request")
 	case <-time.After(5 * time.Second):
 		t.Fatal("a waiter of a saturated key blocked a waiter of another key")
 	}
 	st := c.Stats()
-	poolEqual(t, 1, st.Waiters, "A's waiter still waits: %+v", st)
-	poolNoError(t, a1.Close())
+	require.Equal(t, 1, st.Waiters, "A's waiter still waits: %+v", st)
+	require.NoError(t, a1.Close())
 	select {
 	case err := <-aDone:
-		poolNoError(t, err, "A's second request")
+		require.NoError(t, err, "A's second request")
 	case <-time.After(5 * time.Second):
 		t.Fatal("A's waiter was not served after A's connection was released")
 	}
-	poolEqual(t, 1, srvA.Accepted(), "A's second request reused A's connection")
-	poolEqual(t, 0, c.Stats().Waiters)
+	require.Equal(t, 1, srvA.Accepted(), "A's second request reused A's connection")
+	require.Equal(t, 0, c.Stats().Waiters)
 }
 
 func TestPoolCloseWithWaiters(t *testing.T) {
@@ -1280,7 +1168,7 @@ func TestPoolCloseWithWaiters(t *testing.T) {
 	c := s.Connector()
 	ctx := context.Background()
 	held, err := s.Get(ctx, srv.URL+"/")
-	poolNoError(t, err)
+	require.NoError(t, err)
 	defer held.Close()
 	done := make(chan error, 1)
 	go func() {
@@ -1291,22 +1179,22 @@ func TestPoolCloseWithWaiters(t *testing.T) {
 		done <- err
 	}()
 	poolEventually(t, "the request to wait", func() bool { return c.Stats().Waiters == 1 })
-	poolNoError(t, s.Close())
+	require.NoError(t, s.Close())
 	select {
 	case err := <-done:
-		poolErrorIs(t, err, ErrSessionClosed, "a queued request fails when the connector closes")
-		poolErrorIs(t, err, ErrClient)
+		require.ErrorIs(t, err, ErrSessionClosed, "a queued request fails when the connector closes")
+		require.ErrorIs(t, err, ErrClient)
 	case <-time.After(5 * time.Second):
 		t.Fatal("the queued request did not return after Close")
 	}
 	// The response in use still reads; its connection is closed, not pooled, when it is done.
 	b, err := io.ReadAll(held)
-	poolNoError(t, err)
-	poolEqual(t, "held", string(b))
-	poolNoError(t, held.Close())
+	require.NoError(t, err)
+	require.Equal(t, "held", string(b))
+	require.NoError(t, held.Close())
 	st := c.Stats()
-	poolEqual(t, 0, st.Open, "%+v", st)
-	poolEqual(t, 0, st.Waiters)
+	require.Equal(t, 0, st.Open, "%+v", st)
+	require.Equal(t, 0, st.Waiters)
 }
 
 func TestPoolConnectionCloseNotReused(t *testing.T) {
@@ -1346,10 +1234,10 @@ func TestPoolConnectionCloseNotReused(t *testing.T) {
 		{"/", 3, 1},
 	} {
 		body, err := poolFetch(ctx, s, "GET", srv.URL+tc.path)
-		poolNoError(t, err, tc.path)
-		poolEqual(t, "ok", body)
+		require.NoError(t, err, tc.path)
+		require.Equal(t, "ok", body)
 		st := c.Stats()
-		poolEqual(t, tc.dials, st.Dials, "%d %s: %+v", i, tc.path, st)
-		poolEqual(t, tc.open, st.Open, "%d %s: %+v", i, tc.path, st)
+		require.Equal(t, tc.dials, st.Dials, "%d %s: %+v", i, tc.path, st)
+		require.Equal(t, tc.open, st.Open, "%d %s: %+v", i, tc.path, st)
 	}
 }

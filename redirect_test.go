@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/aiohttp-go/aiohttp"
+	"github.com/stretchr/testify/require"
 )
 
 // rdHop is one request a redirect test server saw.
@@ -116,28 +117,28 @@ func TestRedirectFollowed(t *testing.T) {
 	for _, code := range []int{301, 302, 303, 307, 308} {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			resp, err := s.Get(context.Background(), "/r/"+strconv.Itoa(code)+"/3")
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			defer resp.Close()
-			rq.Equal(t, 200, resp.Status)
-			rq.Equal(t, srv.URL+"/final", resp.URL().String())
+			require.Equal(t, 200, resp.Status)
+			require.Equal(t, srv.URL+"/final", resp.URL().String())
 			body, err := resp.Text()
-			rq.NoError(t, err)
-			rq.Equal(t, "/final", body)
+			require.NoError(t, err)
+			require.Equal(t, "/final", body)
 
 			h := resp.History()
-			rq.Len(t, h, 3)
+			require.Len(t, h, 3)
 			for i, hr := range h {
-				rq.Equal(t, code, hr.Status, "hop %d", i)
-				rq.Equal(t, "/r/"+strconv.Itoa(code)+"/"+strconv.Itoa(3-i), hr.URL().Path, "hop %d", i)
-				rq.Equal(t, "GET", hr.Method)
+				require.Equal(t, code, hr.Status, "hop %d", i)
+				require.Equal(t, "/r/"+strconv.Itoa(code)+"/"+strconv.Itoa(3-i), hr.URL().Path, "hop %d", i)
+				require.Equal(t, "GET", hr.Method)
 			}
-			rq.Equal(t, "/r/"+strconv.Itoa(code)+"/2", h[0].Header().Get("Location"))
-			rq.Equal(t, "/final", h[2].Header().Get("Location"))
+			require.Equal(t, "/r/"+strconv.Itoa(code)+"/2", h[0].Header().Get("Location"))
+			require.Equal(t, "/final", h[2].Header().Get("Location"))
 
 			hops := rec.take()
-			rq.Len(t, hops, 4)
+			require.Len(t, hops, 4)
 			for _, hop := range hops {
-				rq.Equal(t, "GET", hop.Method)
+				require.Equal(t, "GET", hop.Method)
 			}
 		})
 	}
@@ -170,9 +171,9 @@ func TestRedirectMethodAndBody(t *testing.T) {
 	}
 	file := func() io.Reader {
 		p := filepath.Join(t.TempDir(), "body")
-		rq.NoError(t, os.WriteFile(p, []byte("XXXhello"), 0o600))
+		require.NoError(t, os.WriteFile(p, []byte("XXXhello"), 0o600))
 		f, err := os.Open(p)
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		t.Cleanup(func() { f.Close() })
 		_, _ = io.CopyN(io.Discard, f, 3)
 		return f
@@ -215,37 +216,37 @@ func TestRedirectMethodAndBody(t *testing.T) {
 				opts = append(opts, o)
 			}
 			resp, err := s.Request(context.Background(), tt.method, rdTo("/dest", tt.code), opts...)
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			defer resp.Close()
-			rq.Equal(t, 200, resp.Status)
-			rq.Equal(t, tt.wantMethod, resp.Method)
-			rq.Len(t, resp.History(), 1)
-			rq.Equal(t, tt.method, resp.History()[0].Method)
-			rq.Equal(t, tt.code, resp.History()[0].Status)
+			require.Equal(t, 200, resp.Status)
+			require.Equal(t, tt.wantMethod, resp.Method)
+			require.Len(t, resp.History(), 1)
+			require.Equal(t, tt.method, resp.History()[0].Method)
+			require.Equal(t, tt.code, resp.History()[0].Status)
 			body, err := resp.Text()
-			rq.NoError(t, err)
-			rq.Equal(t, "/dest", body)
+			require.NoError(t, err)
+			require.Equal(t, "/dest", body)
 
 			hops := rec.take()
-			rq.Len(t, hops, 2)
+			require.Len(t, hops, 2)
 			first, second := hops[0], hops[1]
-			rq.Equal(t, tt.method, first.Method)
-			rq.Equal(t, tt.body, first.Body, "first hop body")
-			rq.Equal(t, tt.ctype, first.Header.Get("Content-Type"))
+			require.Equal(t, tt.method, first.Method)
+			require.Equal(t, tt.body, first.Body, "first hop body")
+			require.Equal(t, tt.ctype, first.Header.Get("Content-Type"))
 
-			rq.Equal(t, tt.wantMethod, second.Method)
-			rq.Equal(t, "/dest", second.URI)
+			require.Equal(t, tt.wantMethod, second.Method)
+			require.Equal(t, "/dest", second.URI)
 			if tt.keepBody {
-				rq.Equal(t, tt.body, second.Body, "second hop body")
-				rq.Equal(t, tt.ctype, second.Header.Get("Content-Type"))
-				rq.Equal(t, first.CL, second.CL)
-				rq.Equal(t, first.TE, second.TE)
+				require.Equal(t, tt.body, second.Body, "second hop body")
+				require.Equal(t, tt.ctype, second.Header.Get("Content-Type"))
+				require.Equal(t, first.CL, second.CL)
+				require.Equal(t, first.TE, second.TE)
 			} else {
-				rq.Empty(t, second.Body)
-				rq.Empty(t, second.Header.Get("Content-Type"), "Content-Type left on a GET without body")
-				rq.Empty(t, second.Header.Get("Content-Length"))
-				rq.Empty(t, second.TE)
-				rq.EqualValues(t, 0, second.CL)
+				require.Empty(t, second.Body)
+				require.Empty(t, second.Header.Get("Content-Type"), "Content-Type left on a GET without body")
+				require.Empty(t, second.Header.Get("Content-Length"))
+				require.Empty(t, second.TE)
+				require.EqualValues(t, 0, second.CL)
 			}
 		})
 	}
@@ -263,15 +264,15 @@ func TestRedirectBodyNotReplayable(t *testing.T) {
 			if resp != nil {
 				resp.Close()
 			}
-			rq.Nil(t, resp)
-			rq.ErrorIs(t, err, aiohttp.ErrBodyNotReplayable)
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
+			require.Nil(t, resp)
+			require.ErrorIs(t, err, aiohttp.ErrBodyNotReplayable)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
 			var re *aiohttp.RequestError
-			rq.ErrorAs(t, err, &re)
-			rq.Equal(t, "POST", re.Method)
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, "POST", re.Method)
 			hops := rec.take()
-			rq.Len(t, hops, 1, "the body was sent once only")
-			rq.Equal(t, "once only", hops[0].Body)
+			require.Len(t, hops, 1, "the body was sent once only")
+			require.Equal(t, "once only", hops[0].Body)
 		})
 	}
 	rqNoneInUse(t, s)
@@ -309,31 +310,31 @@ func TestRedirectLimits(t *testing.T) {
 				if resp != nil {
 					resp.Close()
 				}
-				rq.Nil(t, resp)
-				rq.ErrorIs(t, err, aiohttp.ErrClient)
+				require.Nil(t, resp)
+				require.ErrorIs(t, err, aiohttp.ErrClient)
 				var tm *aiohttp.TooManyRedirectsError
-				rq.ErrorAs(t, err, &tm)
-				rq.Equal(t, tt.wantMax, tm.Max)
-				rq.Len(t, tm.History, tt.wantHist)
+				require.ErrorAs(t, err, &tm)
+				require.Equal(t, tt.wantMax, tm.Max)
+				require.Len(t, tm.History, tt.wantHist)
 				for i, hr := range tm.History {
-					rq.Equal(t, 302, hr.Status)
-					rq.Equal(t, "/r/302/"+strconv.Itoa(tt.chain-i), hr.URL().Path)
+					require.Equal(t, 302, hr.Status)
+					require.Equal(t, "/r/302/"+strconv.Itoa(tt.chain-i), hr.URL().Path)
 				}
 				rqNoneInUse(t, s)
 				return
 			}
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			defer resp.Close()
-			rq.Equal(t, tt.wantFinal, resp.Status)
-			rq.Len(t, resp.History(), tt.wantHist)
+			require.Equal(t, tt.wantFinal, resp.Status)
+			require.Len(t, resp.History(), tt.wantHist)
 			if tt.wantFinal == 302 {
-				rq.Equal(t, "/r/302/"+strconv.Itoa(tt.chain), resp.URL().Path)
-				rq.NotEmpty(t, resp.Header().Get("Location"))
+				require.Equal(t, "/r/302/"+strconv.Itoa(tt.chain), resp.URL().Path)
+				require.NotEmpty(t, resp.Header().Get("Location"))
 				body, err := resp.Text()
-				rq.NoError(t, err)
-				rq.Equal(t, "redirecting", body)
+				require.NoError(t, err)
+				require.Equal(t, "redirecting", body)
 			} else {
-				rq.Equal(t, "/final", resp.URL().Path)
+				require.Equal(t, "/final", resp.URL().Path)
 			}
 		})
 	}
@@ -345,33 +346,33 @@ func TestRedirectHead(t *testing.T) {
 	s := rqSession(t, aiohttp.Config{BaseURL: srv.URL + "/"})
 
 	resp, err := s.Head(context.Background(), "/r/302/2")
-	rq.NoError(t, err)
-	rq.Equal(t, 302, resp.Status)
-	rq.Equal(t, "/r/302/1", resp.Header().Get("Location"))
-	rq.Empty(t, resp.History())
-	rq.NoError(t, resp.Close())
-	rq.Len(t, rec.take(), 1)
+	require.NoError(t, err)
+	require.Equal(t, 302, resp.Status)
+	require.Equal(t, "/r/302/1", resp.Header().Get("Location"))
+	require.Empty(t, resp.History())
+	require.NoError(t, resp.Close())
+	require.Len(t, rec.take(), 1)
 
 	resp, err = s.Head(context.Background(), "/r/302/2", aiohttp.MaxRedirects(5))
-	rq.NoError(t, err)
-	rq.Equal(t, 200, resp.Status)
-	rq.Equal(t, "/final", resp.URL().Path)
-	rq.Len(t, resp.History(), 2)
-	rq.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.Status)
+	require.Equal(t, "/final", resp.URL().Path)
+	require.Len(t, resp.History(), 2)
+	require.NoError(t, resp.Close())
 	hops := rec.take()
-	rq.Len(t, hops, 3)
+	require.Len(t, hops, 3)
 	for _, h := range hops {
-		rq.Equal(t, "HEAD", h.Method)
+		require.Equal(t, "HEAD", h.Method)
 	}
 
 	// A 303 keeps HEAD.
 	resp, err = s.Head(context.Background(), rdTo("/dest", 303), aiohttp.MaxRedirects(1))
-	rq.NoError(t, err)
-	rq.Equal(t, 200, resp.Status)
-	rq.NoError(t, resp.Close())
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.Status)
+	require.NoError(t, resp.Close())
 	hops = rec.take()
-	rq.Len(t, hops, 2)
-	rq.Equal(t, "HEAD", hops[1].Method)
+	require.Len(t, hops, 2)
+	require.Equal(t, "HEAD", hops[1].Method)
 	rqNoneInUse(t, s)
 }
 
@@ -439,24 +440,24 @@ func TestRedirectCredentialsAcrossOrigins(t *testing.T) {
 					aiohttp.Header{"Cookie": {cookie}, "proxy-authorization": {proxy}, "X-Custom": {"kept"}},
 				}, src.opts...)
 				resp, err := s.Get(context.Background(), start, opts...)
-				rq.NoError(t, err)
+				require.NoError(t, err)
 				defer resp.Close()
-				rq.Equal(t, 200, resp.Status)
-				rq.Equal(t, "/final", resp.URL().Path)
+				require.Equal(t, 200, resp.Status)
+				require.Equal(t, "/final", resp.URL().Path)
 				hops := rec.take()
-				rq.Len(t, hops, len(rt.want))
+				require.Len(t, hops, len(rt.want))
 				for i, w := range rt.want {
 					h := hops[i]
-					rq.Equal(t, w.server, h.Server, "hop %d", i)
-					rq.Equal(t, "kept", h.Header.Get("X-Custom"), "hop %d", i)
+					require.Equal(t, w.server, h.Server, "hop %d", i)
+					require.Equal(t, "kept", h.Header.Get("X-Custom"), "hop %d", i)
 					if w.creds {
-						rq.Equal(t, authz, h.Header.Get("Authorization"), "hop %d", i)
-						rq.Equal(t, cookie, h.Header.Get("Cookie"), "hop %d", i)
-						rq.Equal(t, proxy, h.Header.Get("Proxy-Authorization"), "hop %d", i)
+						require.Equal(t, authz, h.Header.Get("Authorization"), "hop %d", i)
+						require.Equal(t, cookie, h.Header.Get("Cookie"), "hop %d", i)
+						require.Equal(t, proxy, h.Header.Get("Proxy-Authorization"), "hop %d", i)
 					} else {
-						rq.Empty(t, h.Header.Values("Authorization"), "hop %d to %s", i, h.Server)
-						rq.Empty(t, h.Header.Values("Cookie"), "hop %d to %s", i, h.Server)
-						rq.Empty(t, h.Header.Values("Proxy-Authorization"), "hop %d to %s", i, h.Server)
+						require.Empty(t, h.Header.Values("Authorization"), "hop %d to %s", i, h.Server)
+						require.Empty(t, h.Header.Values("Cookie"), "hop %d to %s", i, h.Server)
+						require.Empty(t, h.Header.Values("Proxy-Authorization"), "hop %d to %s", i, h.Server)
 					}
 				}
 				// Dropping them changed no shared map: the next request still sends them.
@@ -465,13 +466,13 @@ func TestRedirectCredentialsAcrossOrigins(t *testing.T) {
 					again = "http://u:p@" + strings.TrimPrefix(again, "http://")
 				}
 				resp2, err := s.Get(context.Background(), again, opts...)
-				rq.NoError(t, err)
-				rq.NoError(t, resp2.Close())
+				require.NoError(t, err)
+				require.NoError(t, resp2.Close())
 				hops = rec.take()
-				rq.Len(t, hops, 1)
-				rq.Equal(t, authz, hops[0].Header.Get("Authorization"))
-				rq.Equal(t, cookie, hops[0].Header.Get("Cookie"))
-				rq.Equal(t, proxy, hops[0].Header.Get("Proxy-Authorization"))
+				require.Len(t, hops, 1)
+				require.Equal(t, authz, hops[0].Header.Get("Authorization"))
+				require.Equal(t, cookie, hops[0].Header.Get("Cookie"))
+				require.Equal(t, proxy, hops[0].Header.Get("Proxy-Authorization"))
 			})
 		}
 	}
@@ -487,11 +488,11 @@ func TestRedirectRefusedScheme(t *testing.T) {
 			if resp != nil {
 				resp.Close()
 			}
-			rq.Nil(t, resp)
+			require.Nil(t, resp)
 			var ue *aiohttp.InvalidURLError
-			rq.ErrorAs(t, err, &ue)
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
-			rq.Len(t, rec.take(), 1, "nothing was requested after the refused hop")
+			require.ErrorAs(t, err, &ue)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
+			require.Len(t, rec.take(), 1, "nothing was requested after the refused hop")
 			rqNoneInUse(t, s)
 		})
 	}
@@ -517,15 +518,15 @@ func TestRedirectRelativeLocation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.loc, func(t *testing.T) {
 			resp, err := s.Get(context.Background(), "/a/b/c", aiohttp.Params{"go": {tt.loc}})
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			defer resp.Close()
-			rq.Equal(t, 200, resp.Status)
-			rq.Equal(t, tt.want, resp.URL().RequestURI())
-			rq.Len(t, resp.History(), 1)
-			rq.Equal(t, "/a/b/c", resp.History()[0].URL().Path)
+			require.Equal(t, 200, resp.Status)
+			require.Equal(t, tt.want, resp.URL().RequestURI())
+			require.Len(t, resp.History(), 1)
+			require.Equal(t, "/a/b/c", resp.History()[0].URL().Path)
 			hops := rec.take()
-			rq.Len(t, hops, 2)
-			rq.Equal(t, tt.want, hops[1].URI)
+			require.Len(t, hops, 2)
+			require.Equal(t, tt.want, hops[1].URI)
 		})
 	}
 }
@@ -537,26 +538,26 @@ func TestRedirectLocationCredentialsIgnored(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "http://")
 	s := rqSession(t, aiohttp.Config{BaseURL: srv.URL + "/"})
 	resp, err := s.Get(context.Background(), rdTo("http://evil:pw@"+host+"/final", 302))
-	rq.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	rq.Equal(t, 200, resp.Status)
-	rq.Nil(t, resp.URL().User)
+	require.Equal(t, 200, resp.Status)
+	require.Nil(t, resp.URL().User)
 	hops := rec.take()
-	rq.Len(t, hops, 2)
-	rq.Empty(t, hops[1].Header.Values("Authorization"))
+	require.Len(t, hops, 2)
+	require.Empty(t, hops[1].Header.Values("Authorization"))
 }
 
 func TestRedirectMissingLocation(t *testing.T) {
 	srv := rqServer(t, rdMux())
 	s := rqSession(t, aiohttp.Config{BaseURL: srv.URL + "/"})
 	resp, err := s.Get(context.Background(), "/noloc")
-	rq.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	rq.Equal(t, 302, resp.Status)
-	rq.Empty(t, resp.History())
-	rq.Equal(t, "/noloc", resp.URL().Path)
+	require.Equal(t, 302, resp.Status)
+	require.Empty(t, resp.History())
+	require.Equal(t, "/noloc", resp.URL().Path)
 	body, err := resp.Text()
-	rq.NoError(t, err)
-	rq.Equal(t, "no location here", body)
-	rq.False(t, errors.Is(resp.RaiseForStatus(), aiohttp.ErrClient))
+	require.NoError(t, err)
+	require.Equal(t, "no location here", body)
+	require.False(t, errors.Is(resp.RaiseForStatus(), aiohttp.ErrClient))
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,190 +20,18 @@ import (
 
 	"github.com/aiohttp-go/aiohttp"
 	"github.com/aiohttp-go/aiohttp/internal/rawserver"
+	"github.com/stretchr/testify/require"
 )
 
 // Helpers shared by request_test.go, redirect_test.go, response_test.go, tls_test.go and
 // httpbin_test.go. Their names start with "rq" to stay clear of other test files.
 
-// rq holds the assertions of these files: testify's require cannot be built in this module (its
-// yaml dependency is missing from go.sum), so a small equivalent lives here. Every check stops
-// the test with t.Fatalf; call it from the test's goroutine only.
-var rq rqRequire
-
-type rqRequire struct{}
-
-func rqMsg(msgAndArgs []any) string {
-	if len(msgAndArgs) == 0 {
-		return ""
-	}
-	if f, ok := msgAndArgs[0].(string); ok {
-		return ": " + fmt.Sprintf(f, msgAndArgs[1:]...)
-	}
-	return ": " + fmt.Sprint(msgAndArgs...)
-}
-
-func (rqRequire) NoError(t testing.TB, err error, msgAndArgs ...any) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error %T: %v%s", err, err, rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) Error(t testing.TB, err error, msgAndArgs ...any) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("expected an error, got nil%s", rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) ErrorIs(t testing.TB, err, target error, msgAndArgs ...any) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("error %T %q does not match %v%s", err, rqErrString(err), target, rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) ErrorAs(t testing.TB, err error, target any, msgAndArgs ...any) {
-	t.Helper()
-	if !errors.As(err, target) {
-		t.Fatalf("error %T %q is not a %s%s", err, rqErrString(err), reflect.TypeOf(target).Elem(), rqMsg(msgAndArgs))
-	}
-}
-
-func rqErrString(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return err.Error()
-}
-
-func (rqRequire) Equal(t testing.TB, want, got any, msgAndArgs ...any) {
-	t.Helper()
-	if !reflect.DeepEqual(want, got) {
-		t.Fatalf("not equal%s\nwant: %#v\n got: %#v", rqMsg(msgAndArgs), want, got)
-	}
-}
-
-// EqualValues compares after converting got to want's type when it can be.
-func (rqRequire) EqualValues(t testing.TB, want, got any, msgAndArgs ...any) {
-	t.Helper()
-	wv, gv := reflect.ValueOf(want), reflect.ValueOf(got)
-	if wv.IsValid() && gv.IsValid() && gv.Type().ConvertibleTo(wv.Type()) {
-		if reflect.DeepEqual(want, gv.Convert(wv.Type()).Interface()) {
-			return
-		}
-	}
-	if !reflect.DeepEqual(want, got) {
-		t.Fatalf("not equal%s\nwant: %#v\n got: %#v", rqMsg(msgAndArgs), want, got)
-	}
-}
-
-func rqIsNil(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Chan, reflect.Func, reflect.Interface, reflect.Map, reflect.Pointer, reflect.Slice, reflect.UnsafePointer:
-		return rv.IsNil()
-	}
-	return false
-}
-
-func (rqRequire) Nil(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if !rqIsNil(v) {
-		t.Fatalf("expected nil, got %#v%s", v, rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) NotNil(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if rqIsNil(v) {
-		t.Fatalf("expected a value, got nil%s", rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) True(t testing.TB, ok bool, msgAndArgs ...any) {
-	t.Helper()
-	if !ok {
-		t.Fatalf("expected true%s", rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) False(t testing.TB, ok bool, msgAndArgs ...any) {
-	t.Helper()
-	if ok {
-		t.Fatalf("expected false%s", rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) Len(t testing.TB, v any, n int, msgAndArgs ...any) {
-	t.Helper()
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Array, reflect.Chan, reflect.Map, reflect.Slice, reflect.String:
-		if rv.Len() != n {
-			t.Fatalf("length %d, want %d%s: %#v", rv.Len(), n, rqMsg(msgAndArgs), v)
-		}
-	default:
-		t.Fatalf("Len of a %T%s", v, rqMsg(msgAndArgs))
-	}
-}
-
-func rqIsEmpty(v any) bool {
-	if rqIsNil(v) {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Array, reflect.Chan, reflect.Map, reflect.Slice, reflect.String:
-		return rv.Len() == 0
-	}
-	return rv.IsZero()
-}
-
-func (rqRequire) Empty(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if !rqIsEmpty(v) {
-		t.Fatalf("expected empty, got %#v%s", v, rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) NotEmpty(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if rqIsEmpty(v) {
-		t.Fatalf("expected a non-empty value, got %#v%s", v, rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) Zero(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if v != nil && !reflect.ValueOf(v).IsZero() {
-		t.Fatalf("expected zero, got %#v%s", v, rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) Contains(t testing.TB, s, sub string, msgAndArgs ...any) {
-	t.Helper()
-	if !strings.Contains(s, sub) {
-		t.Fatalf("%q does not contain %q%s", s, sub, rqMsg(msgAndArgs))
-	}
-}
-
-func (rqRequire) NotContains(t testing.TB, s, sub string, msgAndArgs ...any) {
-	t.Helper()
-	if strings.Contains(s, sub) {
-		t.Fatalf("%q contains %q%s", s, sub, rqMsg(msgAndArgs))
-	}
-}
-
 // rqSession makes a session closed by the test's cleanup.
 func rqSession(t testing.TB, cfg aiohttp.Config) *aiohttp.Session {
 	t.Helper()
 	s, err := aiohttp.NewSession(cfg)
-	rq.NoError(t, err)
-	rq.NotNil(t, s)
+	require.NoError(t, err)
+	require.NotNil(t, s)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -251,11 +78,11 @@ func rqEchoHandler(w http.ResponseWriter, r *http.Request) {
 func rqDo(t testing.TB, s *aiohttp.Session, method, u string, opts ...aiohttp.RequestOption) rqEcho {
 	t.Helper()
 	resp, err := s.Request(context.Background(), method, u, opts...)
-	rq.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	rq.Equal(t, 200, resp.Status)
+	require.Equal(t, 200, resp.Status)
 	var e rqEcho
-	rq.NoError(t, resp.JSON(&e))
+	require.NoError(t, resp.JSON(&e))
 	return e
 }
 
@@ -263,9 +90,9 @@ func rqDo(t testing.TB, s *aiohttp.Session, method, u string, opts ...aiohttp.Re
 func rqClosedAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	rq.NoError(t, err)
+	require.NoError(t, err)
 	addr := ln.Addr().String()
-	rq.NoError(t, ln.Close())
+	require.NoError(t, ln.Close())
 	return addr
 }
 
@@ -273,8 +100,8 @@ func rqClosedAddr(t testing.TB) string {
 func rqNoneInUse(t testing.TB, s *aiohttp.Session) {
 	t.Helper()
 	st := s.Connector().Stats()
-	rq.Zero(t, st.InUse, "connections still in use: %+v", st)
-	rq.Zero(t, st.Dialing, "connections still dialing: %+v", st)
+	require.Zero(t, st.InUse, "connections still in use: %+v", st)
+	require.Zero(t, st.Dialing, "connections still dialing: %+v", st)
 }
 
 func TestRequestBaseURLJoin(t *testing.T) {
@@ -304,12 +131,12 @@ func TestRequestBaseURLJoin(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := rqDo(t, s, "GET", tt.url)
-			rq.Equal(t, tt.wantURI, e.URI)
+			require.Equal(t, tt.wantURI, e.URI)
 			wantHost := strings.TrimPrefix(srv.URL, "http://")
 			if tt.other {
 				wantHost = strings.TrimPrefix(other.URL, "http://")
 			}
-			rq.Equal(t, wantHost, e.Host)
+			require.Equal(t, wantHost, e.Host)
 		})
 	}
 	rqNoneInUse(t, s)
@@ -334,10 +161,10 @@ func TestRequestNewSessionRejectsBadBaseURL(t *testing.T) {
 			if s != nil {
 				_ = s.Close()
 			}
-			rq.Error(t, err)
-			rq.Nil(t, s)
+			require.Error(t, err)
+			require.Nil(t, s)
 			var ue *aiohttp.InvalidURLError
-			rq.True(t, errors.As(err, &ue), "want *InvalidURLError, got %T: %v", err, err)
+			require.True(t, errors.As(err, &ue), "want *InvalidURLError, got %T: %v", err, err)
 		})
 	}
 	for _, base := range []string{"", "http://example.com/", "https://example.com/api/v1/", "http://127.0.0.1:8080/x/"} {
@@ -366,7 +193,7 @@ func TestRequestParamsAfterQuery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := rqDo(t, s, "GET", tt.url, tt.opts...)
-			rq.Equal(t, tt.want, e.URI)
+			require.Equal(t, tt.want, e.URI)
 		})
 	}
 }
@@ -456,9 +283,9 @@ func TestRequestWireHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := rqSession(t, tt.cfg)
 			resp, err := s.Request(context.Background(), tt.method, srv.URL+"/p", tt.opts...)
-			rq.NoError(t, err)
-			rq.NoError(t, resp.Close())
-			rq.Equal(t, tt.want, string(<-raws))
+			require.NoError(t, err)
+			require.NoError(t, resp.Close())
+			require.Equal(t, tt.want, string(<-raws))
 		})
 	}
 }
@@ -472,9 +299,9 @@ func TestRequestConfigCopied(t *testing.T) {
 	cfg.Header["X-Added"] = []string{"added"}
 	cfg.BaseURL = "http://example.invalid/"
 	e := rqDo(t, s, "GET", "c")
-	rq.Equal(t, "/c", e.URI)
-	rq.Equal(t, []string{"before"}, e.Header.Values("X-Default"))
-	rq.Empty(t, e.Header.Values("X-Added"))
+	require.Equal(t, "/c", e.URI)
+	require.Equal(t, []string{"before"}, e.Header.Values("X-Default"))
+	require.Empty(t, e.Header.Values("X-Added"))
 }
 
 func TestRequestInvalidHeaders(t *testing.T) {
@@ -492,14 +319,14 @@ func TestRequestInvalidHeaders(t *testing.T) {
 				_ = s.Close()
 			}
 			var he *aiohttp.InvalidHeaderError
-			rq.ErrorAs(t, err, &he)
+			require.ErrorAs(t, err, &he)
 
 			s = rqSession(t, aiohttp.Config{})
 			resp, err := s.Get(context.Background(), "http://127.0.0.1:1/", aiohttp.Header(h))
-			rq.Nil(t, resp)
-			rq.ErrorAs(t, err, &he)
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
-			rq.Zero(t, s.Connector().Stats().Dials, "something was sent")
+			require.Nil(t, resp)
+			require.ErrorAs(t, err, &he)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
+			require.Zero(t, s.Connector().Stats().Dials, "something was sent")
 		})
 	}
 }
@@ -538,14 +365,14 @@ func TestRequestBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := rqDo(t, s, tt.method, "b", tt.opts...)
-			rq.Equal(t, tt.method, e.Method)
-			rq.Equal(t, tt.body, e.Body)
-			rq.Equal(t, tt.ctype, e.Header.Get("Content-Type"))
-			rq.Equal(t, tt.length, e.ContentLength)
+			require.Equal(t, tt.method, e.Method)
+			require.Equal(t, tt.body, e.Body)
+			require.Equal(t, tt.ctype, e.Header.Get("Content-Type"))
+			require.Equal(t, tt.length, e.ContentLength)
 			if tt.chunked {
-				rq.Equal(t, []string{"chunked"}, e.TransferEncoding)
+				require.Equal(t, []string{"chunked"}, e.TransferEncoding)
 			} else {
-				rq.Empty(t, e.TransferEncoding)
+				require.Empty(t, e.TransferEncoding)
 			}
 		})
 	}
@@ -575,13 +402,13 @@ func TestRequestCredentials(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := s.Get(context.Background(), tt.url, tt.opts...)
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			defer resp.Close()
 			var e rqEcho
-			rq.NoError(t, resp.JSON(&e))
-			rq.Equal(t, []string{tt.want}, e.Header.Values("Authorization"))
-			rq.Equal(t, "/a", e.URI)
-			rq.NotContains(t, resp.URL().String(), "s3cret", "the response URL keeps the password")
+			require.NoError(t, resp.JSON(&e))
+			require.Equal(t, []string{tt.want}, e.Header.Values("Authorization"))
+			require.Equal(t, "/a", e.URI)
+			require.NotContains(t, resp.URL().String(), "s3cret", "the response URL keeps the password")
 		})
 	}
 }
@@ -608,34 +435,34 @@ func TestRequestErrorsRedactPassword(t *testing.T) {
 		check func(t *testing.T, err error)
 	}{
 		{"dial refused", "http://alice:" + secret + "@" + closed + "/x", nil, func(t *testing.T, err error) {
-			rq.ErrorIs(t, err, aiohttp.ErrConnector)
+			require.ErrorIs(t, err, aiohttp.ErrConnector)
 		}},
 		{"dial refused with BasicAuth", "http://" + closed + "/x", []aiohttp.RequestOption{aiohttp.BasicAuth("alice", secret)}, func(t *testing.T, err error) {
-			rq.ErrorIs(t, err, aiohttp.ErrConnector)
+			require.ErrorIs(t, err, aiohttp.ErrConnector)
 		}},
 		{"invalid port", "http://alice:" + secret + "@127.0.0.1:99999/x", nil, func(t *testing.T, err error) {
 			var ue *aiohttp.InvalidURLError
-			rq.ErrorAs(t, err, &ue)
-			rq.NotContains(t, ue.URL, secret)
+			require.ErrorAs(t, err, &ue)
+			require.NotContains(t, ue.URL, secret)
 		}},
 		{"unparsable", "http://alice:" + secret + "@127.0.0.1/a\x7fb", nil, func(t *testing.T, err error) {
 			var ue *aiohttp.InvalidURLError
-			rq.ErrorAs(t, err, &ue)
-			rq.NotContains(t, ue.URL, secret)
+			require.ErrorAs(t, err, &ue)
+			require.NotContains(t, ue.URL, secret)
 		}},
 		{"scheme", "ftp://alice:" + secret + "@127.0.0.1/x", nil, func(t *testing.T, err error) {
 			var ue *aiohttp.InvalidURLError
-			rq.ErrorAs(t, err, &ue)
+			require.ErrorAs(t, err, &ue)
 		}},
 		{"RaiseForStatus", "http://alice:" + secret + "@" + nfHost + "/missing", []aiohttp.RequestOption{aiohttp.RaiseForStatus(true)}, func(t *testing.T, err error) {
 			var re *aiohttp.ResponseError
-			rq.ErrorAs(t, err, &re)
-			rq.Equal(t, 404, re.Status)
-			rq.NotContains(t, re.URL.String(), secret)
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, 404, re.Status)
+			require.NotContains(t, re.URL.String(), secret)
 		}},
 		{"redirect to ftp with credentials", "http://alice:" + secret + "@" + nfHost + "/ftp", nil, func(t *testing.T, err error) {
 			var ue *aiohttp.InvalidURLError
-			rq.ErrorAs(t, err, &ue)
+			require.ErrorAs(t, err, &ue)
 		}},
 	}
 	for _, tt := range tests {
@@ -644,15 +471,15 @@ func TestRequestErrorsRedactPassword(t *testing.T) {
 			if resp != nil {
 				resp.Close()
 			}
-			rq.Error(t, err)
-			rq.Nil(t, resp)
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
+			require.Error(t, err)
+			require.Nil(t, resp)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
 			var re *aiohttp.RequestError
-			rq.ErrorAs(t, err, &re)
-			rq.Equal(t, "GET", re.Method)
-			rq.NotContains(t, re.URL, secret)
-			rq.NotContains(t, err.Error(), secret)
-			rq.NotContains(t, fmt.Sprintf("%+v", err), secret)
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, "GET", re.Method)
+			require.NotContains(t, re.URL, secret)
+			require.NotContains(t, err.Error(), secret)
+			require.NotContains(t, fmt.Sprintf("%+v", err), secret)
 			tt.check(t, err)
 		})
 	}
@@ -668,9 +495,9 @@ func TestRequestErrorsRedactPassword(t *testing.T) {
 				_ = s.Close()
 			}
 			var ue *aiohttp.InvalidURLError
-			rq.ErrorAs(t, err, &ue)
-			rq.NotContains(t, err.Error(), secret)
-			rq.NotContains(t, ue.URL, secret)
+			require.ErrorAs(t, err, &ue)
+			require.NotContains(t, err.Error(), secret)
+			require.NotContains(t, ue.URL, secret)
 		})
 	}
 }
@@ -708,30 +535,30 @@ func TestRequestRaiseForStatus(t *testing.T) {
 			s := rqSession(t, aiohttp.Config{BaseURL: srv.URL + "/", RaiseForStatus: tt.cfgRaise})
 			resp, err := s.Get(context.Background(), strconv.Itoa(tt.status), tt.opts...)
 			if !tt.wantError {
-				rq.NoError(t, err)
+				require.NoError(t, err)
 				defer resp.Close()
-				rq.Equal(t, tt.status, resp.Status)
+				require.Equal(t, tt.status, resp.Status)
 				body, err := resp.Text()
-				rq.NoError(t, err)
-				rq.Equal(t, fmt.Sprintf("status %d body", tt.status), body)
+				require.NoError(t, err)
+				require.Equal(t, fmt.Sprintf("status %d body", tt.status), body)
 				return
 			}
 			if resp != nil {
 				resp.Close()
 			}
-			rq.Error(t, err)
-			rq.Nil(t, resp)
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
+			require.Error(t, err)
+			require.Nil(t, resp)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
 			var re *aiohttp.ResponseError
-			rq.ErrorAs(t, err, &re)
-			rq.Equal(t, tt.status, re.Status)
-			rq.Equal(t, http.StatusText(tt.status), re.Message)
-			rq.Equal(t, "/"+strconv.Itoa(tt.status), re.URL.Path)
-			rq.Equal(t, strconv.Itoa(tt.status), re.Header.Get("X-Code"))
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, tt.status, re.Status)
+			require.Equal(t, http.StatusText(tt.status), re.Message)
+			require.Equal(t, "/"+strconv.Itoa(tt.status), re.URL.Path)
+			require.Equal(t, strconv.Itoa(tt.status), re.Header.Get("X-Code"))
 			var rerr *aiohttp.RequestError
-			rq.ErrorAs(t, err, &rerr)
-			rq.Equal(t, "GET", rerr.Method)
-			rq.Contains(t, err.Error(), strconv.Itoa(tt.status))
+			require.ErrorAs(t, err, &rerr)
+			require.Equal(t, "GET", rerr.Method)
+			require.Contains(t, err.Error(), strconv.Itoa(tt.status))
 			rqNoneInUse(t, s)
 		})
 	}
@@ -748,15 +575,15 @@ func TestRequestOptionsBundle(t *testing.T) {
 	)
 	for i := 0; i < 2; i++ { // a bundle is a value: using it twice gives the same request
 		e := rqDo(t, s, "POST", "o", api, aiohttp.JSON([]int{i}))
-		rq.Equal(t, "/o?key=k", e.URI)
-		rq.Equal(t, "1", e.Header.Get("X-Api"))
-		rq.Equal(t, "n", e.Header.Get("X-Nested"))
-		rq.Equal(t, "Basic dTpw", e.Header.Get("Authorization"))
-		rq.Equal(t, fmt.Sprintf("[%d]", i), e.Body)
+		require.Equal(t, "/o?key=k", e.URI)
+		require.Equal(t, "1", e.Header.Get("X-Api"))
+		require.Equal(t, "n", e.Header.Get("X-Nested"))
+		require.Equal(t, "Basic dTpw", e.Header.Get("Authorization"))
+		require.Equal(t, fmt.Sprintf("[%d]", i), e.Body)
 	}
 	// Later options win over a bundle's.
 	e := rqDo(t, s, "GET", "o", api, aiohttp.Header{"x-api": {"2"}})
-	rq.Equal(t, []string{"2"}, e.Header.Values("X-Api"))
+	require.Equal(t, []string{"2"}, e.Header.Values("X-Api"))
 }
 
 func TestRequestMethodCase(t *testing.T) {
@@ -768,37 +595,37 @@ func TestRequestMethodCase(t *testing.T) {
 	} {
 		t.Run(tt.in, func(t *testing.T) {
 			e := rqDo(t, s, tt.in, "m")
-			rq.Equal(t, tt.want, e.Method)
+			require.Equal(t, tt.want, e.Method)
 		})
 	}
 	t.Run("head", func(t *testing.T) {
 		resp, err := s.Request(context.Background(), "head", "m")
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		defer resp.Close()
-		rq.Equal(t, "HEAD", resp.Method)
-		rq.Equal(t, 200, resp.Status)
+		require.Equal(t, "HEAD", resp.Method)
+		require.Equal(t, 200, resp.Status)
 	})
 	t.Run("invalid method", func(t *testing.T) {
 		resp, err := s.Request(context.Background(), "GE T", "m")
-		rq.Nil(t, resp)
+		require.Nil(t, resp)
 		var he *aiohttp.InvalidHeaderError
-		rq.ErrorAs(t, err, &he)
-		rq.ErrorIs(t, err, aiohttp.ErrClient)
+		require.ErrorAs(t, err, &he)
+		require.ErrorIs(t, err, aiohttp.ErrClient)
 	})
 }
 
 func TestRequestSessionClosed(t *testing.T) {
 	srv := rqServer(t, http.HandlerFunc(rqEchoHandler))
 	s, err := aiohttp.NewSession(aiohttp.Config{BaseURL: srv.URL + "/"})
-	rq.NoError(t, err)
+	require.NoError(t, err)
 	e := rqDo(t, s, "GET", "x")
-	rq.Equal(t, "/x", e.URI)
-	rq.NoError(t, s.Close())
-	rq.NoError(t, s.Close())
+	require.Equal(t, "/x", e.URI)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close())
 	resp, err := s.Get(context.Background(), "x")
-	rq.Nil(t, resp)
-	rq.ErrorIs(t, err, aiohttp.ErrSessionClosed)
-	rq.ErrorIs(t, err, aiohttp.ErrClient)
+	require.Nil(t, resp)
+	require.ErrorIs(t, err, aiohttp.ErrSessionClosed)
+	require.ErrorIs(t, err, aiohttp.ErrClient)
 }
 
 // TestRequestSessionConcurrency shares one session between 50 goroutines making 20 requests
@@ -851,9 +678,9 @@ func TestRequestSessionConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	rq.EqualValues(t, goroutines*requests, served.Load())
+	require.EqualValues(t, goroutines*requests, served.Load())
 	rqNoneInUse(t, s)
 	st := s.Connector().Stats()
-	rq.True(t, st.Open <= aiohttp.DefaultLimit, "more open connections than the limit: %+v", st)
-	rq.True(t, st.Reuses > 0, "connections were never reused: %+v", st)
+	require.True(t, st.Open <= aiohttp.DefaultLimit, "more open connections than the limit: %+v", st)
+	require.True(t, st.Reuses > 0, "connections were never reused: %+v", st)
 }

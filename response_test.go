@@ -12,6 +12,7 @@ import (
 
 	"github.com/aiohttp-go/aiohttp"
 	"github.com/aiohttp-go/aiohttp/internal/rawserver"
+	"github.com/stretchr/testify/require"
 )
 
 // rsRoute is the exact response a scripted server sends for one path.
@@ -81,7 +82,7 @@ func rsClosing(ctype, body string) rsRoute {
 func rsGet(t *testing.T, s *aiohttp.Session, method, u string) *aiohttp.Response {
 	t.Helper()
 	resp, err := s.Request(context.Background(), method, u)
-	rq.NoError(t, err)
+	require.NoError(t, err)
 	t.Cleanup(func() { resp.Close() })
 	return resp
 }
@@ -118,16 +119,16 @@ func TestResponseStatusLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method+tt.path, func(t *testing.T) {
 			resp := rsGet(t, s, tt.method, tt.path)
-			rq.Equal(t, tt.status, resp.Status)
-			rq.Equal(t, tt.reason, resp.Reason)
-			rq.Equal(t, tt.proto, resp.Proto)
-			rq.Equal(t, tt.length, resp.ContentLength)
-			rq.Equal(t, tt.method, resp.Method)
-			rq.Equal(t, srv.URL+tt.path, resp.URL().String())
-			rq.Empty(t, resp.History())
+			require.Equal(t, tt.status, resp.Status)
+			require.Equal(t, tt.reason, resp.Reason)
+			require.Equal(t, tt.proto, resp.Proto)
+			require.Equal(t, tt.length, resp.ContentLength)
+			require.Equal(t, tt.method, resp.Method)
+			require.Equal(t, srv.URL+tt.path, resp.URL().String())
+			require.Empty(t, resp.History())
 			b, err := resp.Bytes()
-			rq.NoError(t, err)
-			rq.Equal(t, tt.body, string(b))
+			require.NoError(t, err)
+			require.Equal(t, tt.body, string(b))
 		})
 	}
 	rqNoneInUse(t, s)
@@ -139,7 +140,7 @@ func TestResponseHeaders(t *testing.T) {
 	})
 	s := rqSession(t, aiohttp.Config{BaseURL: srv.URL + "/"})
 	resp := rsGet(t, s, "GET", "h")
-	rq.Equal(t, [][2]string{
+	require.Equal(t, [][2]string{
 		{"x-lower", "a"},
 		{"X-Upper", "b"},
 		{"x-lower", "c"},
@@ -147,13 +148,13 @@ func TestResponseHeaders(t *testing.T) {
 		{"Content-Length", "0"},
 	}, resp.RawHeaders())
 	h := resp.Header()
-	rq.Equal(t, []string{"a", "c"}, h["X-Lower"])
-	rq.Equal(t, []string{"b"}, h["X-Upper"])
-	rq.Equal(t, []string{"text/plain"}, h["Content-Type"])
-	rq.Equal(t, []string{"0"}, h["Content-Length"])
-	rq.Len(t, h, 4)
-	rq.Equal(t, "a", h.Get("x-lower"))
-	rq.Equal(t, "text/plain", resp.ContentType())
+	require.Equal(t, []string{"a", "c"}, h["X-Lower"])
+	require.Equal(t, []string{"b"}, h["X-Upper"])
+	require.Equal(t, []string{"text/plain"}, h["Content-Type"])
+	require.Equal(t, []string{"0"}, h["Content-Length"])
+	require.Len(t, h, 4)
+	require.Equal(t, "a", h.Get("x-lower"))
+	require.Equal(t, "text/plain", resp.ContentType())
 }
 
 func TestResponseBytes(t *testing.T) {
@@ -172,21 +173,21 @@ func TestResponseBytes(t *testing.T) {
 		t.Run(tt.path, func(t *testing.T) {
 			resp := rsGet(t, s, "GET", tt.path)
 			b1, err := resp.Bytes()
-			rq.NoError(t, err)
-			rq.Equal(t, tt.want, string(b1))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(b1))
 			b2, err := resp.Bytes()
-			rq.NoError(t, err)
-			rq.Equal(t, tt.want, string(b2))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(b2))
 			if len(b1) > 0 {
-				rq.True(t, &b1[0] == &b2[0], "the second Bytes call returned another slice")
+				require.True(t, &b1[0] == &b2[0], "the second Bytes call returned another slice")
 			}
 			txt, err := resp.Text()
-			rq.NoError(t, err)
-			rq.Equal(t, tt.want, txt)
-			rq.NoError(t, resp.Close())
+			require.NoError(t, err)
+			require.Equal(t, tt.want, txt)
+			require.NoError(t, resp.Close())
 			b3, err := resp.Bytes()
-			rq.NoError(t, err)
-			rq.Equal(t, tt.want, string(b3), "Bytes after Close")
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(b3), "Bytes after Close")
 		})
 	}
 	rqNoneInUse(t, s)
@@ -222,8 +223,8 @@ func TestResponseText(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := rsGet(t, s, "GET", strconv.Itoa(i))
 			txt, err := resp.Text()
-			rq.NoError(t, err)
-			rq.Equal(t, tt.want, txt)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, txt)
 		})
 	}
 }
@@ -264,22 +265,22 @@ func TestResponseJSON(t *testing.T) {
 			switch {
 			case tt.ctErr:
 				var ce *aiohttp.ContentTypeError
-				rq.ErrorAs(t, err, &ce)
-				rq.ErrorIs(t, err, aiohttp.ErrClient)
-				rq.Equal(t, 200, ce.Status)
-				rq.Equal(t, tt.ctype, ce.ContentType)
+				require.ErrorAs(t, err, &ce)
+				require.ErrorIs(t, err, aiohttp.ErrClient)
+				require.Equal(t, 200, ce.Status)
+				require.Equal(t, tt.ctype, ce.ContentType)
 				// The body was left unread.
 				txt, err := resp.Text()
-				rq.NoError(t, err)
-				rq.Equal(t, tt.body, txt)
+				require.NoError(t, err)
+				require.Equal(t, tt.body, txt)
 			case tt.syntaxErr:
-				rq.ErrorIs(t, err, aiohttp.ErrClient)
+				require.ErrorIs(t, err, aiohttp.ErrClient)
 				var se *json.SyntaxError
-				rq.True(t, errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF), "decoder error not wrapped: %T %v", err, err)
+				require.True(t, errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF), "decoder error not wrapped: %T %v", err, err)
 			default:
-				rq.NoError(t, err)
+				require.NoError(t, err)
 			}
-			rq.Equal(t, tt.want, v)
+			require.Equal(t, tt.want, v)
 		})
 	}
 	t.Run("empty body into any stays nil", func(t *testing.T) {
@@ -291,8 +292,8 @@ func TestResponseJSON(t *testing.T) {
 		}
 		resp := rsGet(t, s, "GET", strconv.Itoa(idx))
 		var v any
-		rq.NoError(t, resp.JSON(&v))
-		rq.Nil(t, v)
+		require.NoError(t, resp.JSON(&v))
+		require.Nil(t, v)
 	})
 }
 
@@ -301,7 +302,7 @@ func rsCollect(t *testing.T, seq func(func([]byte, error) bool)) []string {
 	t.Helper()
 	out := []string{}
 	for b, err := range seq {
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		out = append(out, string(b))
 	}
 	return out
@@ -334,7 +335,7 @@ func TestResponseLines(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := rsGet(t, s, "GET", strconv.Itoa(i))
-			rq.Equal(t, tt.want, rsCollect(t, resp.Lines()))
+			require.Equal(t, tt.want, rsCollect(t, resp.Lines()))
 		})
 	}
 	t.Run("line over 1 MiB", func(t *testing.T) {
@@ -346,13 +347,13 @@ func TestResponseLines(t *testing.T) {
 				lineErr = err
 				break
 			}
-			rq.Equal(t, "first", string(line))
+			require.Equal(t, "first", string(line))
 			lines++
 		}
-		rq.Equal(t, 1, lines)
-		rq.ErrorIs(t, lineErr, aiohttp.ErrPayload)
-		rq.ErrorIs(t, lineErr, aiohttp.ErrClient)
-		rq.NoError(t, resp.Close())
+		require.Equal(t, 1, lines)
+		require.ErrorIs(t, lineErr, aiohttp.ErrPayload)
+		require.ErrorIs(t, lineErr, aiohttp.ErrClient)
+		require.NoError(t, resp.Close())
 		rqNoneInUse(t, s)
 	})
 	t.Run("break early", func(t *testing.T) {
@@ -360,15 +361,15 @@ func TestResponseLines(t *testing.T) {
 			resp := rsGet(t, s, "GET", "many")
 			n := 0
 			for line, err := range resp.Lines() {
-				rq.NoError(t, err)
-				rq.Equal(t, "line", string(line))
+				require.NoError(t, err)
+				require.Equal(t, "line", string(line))
 				n++
 				if n == 2 {
 					break
 				}
 			}
-			rq.Equal(t, 2, n)
-			rq.NoError(t, resp.Close())
+			require.Equal(t, 2, n)
+			require.NoError(t, resp.Close())
 		}
 		rqNoneInUse(t, s)
 	})
@@ -399,19 +400,19 @@ func TestResponseChunks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path+"/"+strconv.Itoa(tt.n), func(t *testing.T) {
 			resp := rsGet(t, s, "GET", tt.path)
-			rq.Equal(t, tt.want, rsCollect(t, resp.Chunks(tt.n)))
+			require.Equal(t, tt.want, rsCollect(t, resp.Chunks(tt.n)))
 		})
 	}
 	t.Run("break early", func(t *testing.T) {
 		resp := rsGet(t, s, "GET", "8")
 		var got []string
 		for b, err := range resp.Chunks(3) {
-			rq.NoError(t, err)
+			require.NoError(t, err)
 			got = append(got, string(b))
 			break
 		}
-		rq.Equal(t, []string{"abc"}, got)
-		rq.NoError(t, resp.Close())
+		require.Equal(t, []string{"abc"}, got)
+		require.NoError(t, resp.Close())
 		rqNoneInUse(t, s)
 	})
 }
@@ -452,10 +453,10 @@ func TestResponseWriteTo(t *testing.T) {
 			var _ io.WriterTo = resp
 			w := &rsStackWriter{}
 			n, err := io.Copy(w, resp)
-			rq.NoError(t, err)
-			rq.Equal(t, int64(len(tt.want)), n)
-			rq.Equal(t, tt.want, w.buf.String())
-			rq.True(t, w.viaWriteTo, "io.Copy did not go through Response.WriteTo")
+			require.NoError(t, err)
+			require.Equal(t, int64(len(tt.want)), n)
+			require.Equal(t, tt.want, w.buf.String())
+			require.True(t, w.viaWriteTo, "io.Copy did not go through Response.WriteTo")
 			// At EOF the connection is back in the pool before Close.
 			rqNoneInUse(t, s)
 		})
@@ -470,26 +471,26 @@ func TestResponseReadAfterClose(t *testing.T) {
 	s := rqSession(t, aiohttp.Config{BaseURL: srv.URL + "/"})
 	t.Run("unread body", func(t *testing.T) {
 		resp := rsGet(t, s, "GET", "body")
-		rq.NoError(t, resp.Close())
-		rq.NoError(t, resp.Close()) // idempotent
+		require.NoError(t, resp.Close())
+		require.NoError(t, resp.Close()) // idempotent
 		var p [16]byte
 		n, err := resp.Read(p[:])
-		rq.Equal(t, 0, n)
-		rq.Error(t, err)
-		rq.True(t, err != io.EOF, "Read after Close returned io.EOF")
-		rq.ErrorIs(t, err, aiohttp.ErrClient)
+		require.Equal(t, 0, n)
+		require.Error(t, err)
+		require.True(t, err != io.EOF, "Read after Close returned io.EOF")
+		require.ErrorIs(t, err, aiohttp.ErrClient)
 		_, err = resp.Bytes()
-		rq.ErrorIs(t, err, aiohttp.ErrClient)
+		require.ErrorIs(t, err, aiohttp.ErrClient)
 	})
 	t.Run("partly read body", func(t *testing.T) {
 		resp := rsGet(t, s, "GET", "body")
 		var p [16]byte
 		_, err := io.ReadFull(resp, p[:])
-		rq.NoError(t, err)
-		rq.NoError(t, resp.Close())
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
 		n, err := resp.Read(p[:])
-		rq.Equal(t, 0, n)
-		rq.ErrorIs(t, err, aiohttp.ErrClient)
+		require.Equal(t, 0, n)
+		require.ErrorIs(t, err, aiohttp.ErrClient)
 	})
 	rqNoneInUse(t, s)
 }
@@ -510,25 +511,25 @@ func TestResponseOKAndRaiseForStatus(t *testing.T) {
 	for _, st := range statuses {
 		t.Run(strconv.Itoa(st), func(t *testing.T) {
 			resp := rsGet(t, s, "GET", strconv.Itoa(st))
-			rq.Equal(t, st, resp.Status)
-			rq.Equal(t, st < 400, resp.OK())
+			require.Equal(t, st, resp.Status)
+			require.Equal(t, st < 400, resp.OK())
 			err := resp.RaiseForStatus()
 			if st < 400 {
-				rq.NoError(t, err)
+				require.NoError(t, err)
 				return
 			}
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
 			var re *aiohttp.ResponseError
-			rq.ErrorAs(t, err, &re)
-			rq.Equal(t, st, re.Status)
-			rq.Equal(t, "Reason "+strconv.Itoa(st), re.Message)
-			rq.Equal(t, strconv.Itoa(st), re.Header.Get("X-St"))
-			rq.Equal(t, "/"+strconv.Itoa(st), re.URL.Path)
-			rq.Contains(t, err.Error(), strconv.Itoa(st))
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, st, re.Status)
+			require.Equal(t, "Reason "+strconv.Itoa(st), re.Message)
+			require.Equal(t, strconv.Itoa(st), re.Header.Get("X-St"))
+			require.Equal(t, "/"+strconv.Itoa(st), re.URL.Path)
+			require.Contains(t, err.Error(), strconv.Itoa(st))
 			// RaiseForStatus does not close the response.
 			body, err := resp.Text()
-			rq.NoError(t, err)
-			rq.Equal(t, "body", body)
+			require.NoError(t, err)
+			require.Equal(t, "body", body)
 		})
 	}
 }
@@ -550,7 +551,7 @@ func TestResponseContentType(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
 			resp := rsGet(t, s, "GET", strconv.Itoa(i))
-			rq.Equal(t, tt.want, resp.ContentType())
+			require.Equal(t, tt.want, resp.ContentType())
 		})
 	}
 }

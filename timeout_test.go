@@ -3,18 +3,16 @@ package aiohttp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"reflect"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aiohttp-go/aiohttp/internal/rawserver"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -100,7 +98,7 @@ func tlDribble(n int, every time.Duration) tlRoute {
 func tlSession(t *testing.T, cfg Config) *Session {
 	t.Helper()
 	s, err := NewSession(cfg)
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -110,24 +108,24 @@ func tlSession(t *testing.T, cfg Config) *Session {
 func tlRequireTimeout(t *testing.T, err error, phase, method, url string, t0 time.Time, min time.Duration) {
 	t.Helper()
 	elapsed := time.Since(t0)
-	tlr.Error(t, err)
+	require.Error(t, err)
 	_, ok := err.(*RequestError)
-	tlr.True(t, ok, "outer error is %T, want *RequestError: %v", err, err)
+	require.True(t, ok, "outer error is %T, want *RequestError: %v", err, err)
 	var te *TimeoutError
-	tlr.ErrorAs(t, err, &te, "err = %v", err)
-	tlr.Equal(t, phase, te.Phase, "err = %v", err)
-	tlr.ErrorIs(t, err, ErrTimeout)
-	tlr.ErrorIs(t, err, context.DeadlineExceeded)
-	tlr.ErrorIs(t, err, ErrClient)
+	require.ErrorAs(t, err, &te, "err = %v", err)
+	require.Equal(t, phase, te.Phase, "err = %v", err)
+	require.ErrorIs(t, err, ErrTimeout)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, ErrClient)
 	var ne net.Error
-	tlr.ErrorAs(t, err, &ne)
-	tlr.True(t, ne.Timeout())
+	require.ErrorAs(t, err, &ne)
+	require.True(t, ne.Timeout())
 	msg := err.Error()
-	tlr.Contains(t, msg, method+" ")
-	tlr.Contains(t, msg, url)
-	tlr.Contains(t, msg, phase)
-	tlr.GreaterOrEqual(t, elapsed, min, "%s timeout fired before its duration: %v", phase, err)
-	tlr.Less(t, elapsed, min+tlSlack, "%s timeout fired far too late", phase)
+	require.Contains(t, msg, method+" ")
+	require.Contains(t, msg, url)
+	require.Contains(t, msg, phase)
+	require.GreaterOrEqual(t, elapsed, min, "%s timeout fired before its duration: %v", phase, err)
+	require.Less(t, elapsed, min+tlSlack, "%s timeout fired far too late", phase)
 }
 
 // tlRequireNewConn makes a GET /ok and checks that it was served on a new connection: the server
@@ -135,13 +133,13 @@ func tlRequireTimeout(t *testing.T, err error, phase, method, url string, t0 tim
 func tlRequireNewConn(t *testing.T, s *Session, srv *tlServer, accepted int, reuses uint64) {
 	t.Helper()
 	resp, err := s.Get(context.Background(), srv.URL+"/ok")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.NoError(t, resp.Close())
-	tlr.Equal(t, "ok", body)
-	tlr.Equal(t, accepted, srv.Accepted(), "the next request must be sent on a new connection")
-	tlr.Equal(t, reuses, s.Connector().Stats().Reuses, "no connection may be reused")
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
+	require.Equal(t, "ok", body)
+	require.Equal(t, accepted, srv.Accepted(), "the next request must be sent on a new connection")
+	require.Equal(t, reuses, s.Connector().Stats().Reuses, "no connection may be reused")
 }
 
 // tlRequireReused makes a GET /ok and checks that it reused the one connection so far.
@@ -149,19 +147,19 @@ func tlRequireReused(t *testing.T, s *Session, srv *tlServer) {
 	t.Helper()
 	before := s.Connector().Stats().Reuses
 	resp, err := s.Get(context.Background(), srv.URL+"/ok")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.NoError(t, resp.Close())
-	tlr.Equal(t, "ok", body)
-	tlr.Equal(t, 1, srv.Accepted(), "the connection should have been reused")
-	tlr.Equal(t, before+1, s.Connector().Stats().Reuses)
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
+	require.Equal(t, "ok", body)
+	require.Equal(t, 1, srv.Accepted(), "the connection should have been reused")
+	require.Equal(t, before+1, s.Connector().Stats().Reuses)
 }
 
 // tlRequireClosedByClient waits until the server saw n connections end.
 func tlRequireClosedByClient(t *testing.T, srv *tlServer, n int) {
 	t.Helper()
-	tlr.Eventually(t, func() bool { return int(srv.ended.Load()) >= n },
+	require.Eventually(t, func() bool { return int(srv.ended.Load()) >= n },
 		5*time.Second, 5*time.Millisecond, "the client did not close the connection")
 }
 
@@ -215,13 +213,13 @@ func TestTimeoutSockReadStallMidBody(t *testing.T) {
 			tlRequireTimeout(t, err, PhaseSockRead, "GET", url, t0, sr)
 			return "the first body bytes came later than SockRead"
 		}
-		tlr.Equal(t, "0123456789", string(buf[:10]))
+		require.Equal(t, "0123456789", string(buf[:10]))
 		_, err = resp.Read(buf)
 		tlRequireTimeout(t, err, PhaseSockRead, "GET", url, t0, sr)
 		// The error is sticky and the connection is gone.
 		_, err2 := resp.Read(buf)
-		tlr.ErrorIs(t, err2, ErrTimeout)
-		tlr.NoError(t, resp.Close())
+		require.ErrorIs(t, err2, ErrTimeout)
+		require.NoError(t, resp.Close())
 		tlRequireClosedByClient(t, srv, 1)
 		tlRequireNewConn(t, s, srv, 2, 0)
 		return ""
@@ -264,7 +262,7 @@ func TestTimeoutSockReadSteadyDribble(t *testing.T) {
 	for attempt := 1; ; attempt++ {
 		t0 := time.Now()
 		resp, err := s.Get(context.Background(), srv.URL+"/dribble")
-		tlr.NoError(t, err)
+		require.NoError(t, err)
 		body, err := resp.Bytes()
 		// The server's longest silence, counting the one still open when the client gave up.
 		gap := max(time.Duration(maxGap.Load()), time.Since(time.Unix(0, lastSent.Load())))
@@ -276,9 +274,9 @@ func TestTimeoutSockReadSteadyDribble(t *testing.T) {
 			t.Logf("attempt %d: the server itself was silent for %v (machine overloaded): %v", attempt, gap, err)
 			continue
 		}
-		tlr.NoError(t, err, "the server's longest silence was %v", gap)
-		tlr.Len(t, body, n)
-		tlr.Greater(t, time.Since(t0), sr, "the dribble should outlast SockRead")
+		require.NoError(t, err, "the server's longest silence was %v", gap)
+		require.Len(t, body, n)
+		require.Greater(t, time.Since(t0), sr, "the dribble should outlast SockRead")
 		return
 	}
 }
@@ -290,7 +288,7 @@ func TestTimeoutSockReadNoAnswer(t *testing.T) {
 	url := srv.URL + "/stall"
 	t0 := time.Now()
 	resp, err := s.Get(context.Background(), url)
-	tlr.Nil(t, resp)
+	require.Nil(t, resp)
 	tlRequireTimeout(t, err, PhaseSockRead, "GET", url, t0, sr)
 	tlRequireClosedByClient(t, srv, 1)
 }
@@ -345,7 +343,7 @@ func TestTimeoutTotalNoAnswer(t *testing.T) {
 	url := srv.URL + "/stall"
 	t0 := time.Now()
 	resp, err := s.Get(context.Background(), url)
-	tlr.Nil(t, resp)
+	require.Nil(t, resp)
 	tlRequireTimeout(t, err, PhaseTotal, "GET", url, t0, total)
 	tlRequireClosedByClient(t, srv, 1)
 }
@@ -367,7 +365,7 @@ func TestTimeoutTotalCoversBody(t *testing.T) {
 		defer resp.Close()
 		_, err = resp.Bytes()
 		tlRequireTimeout(t, err, PhaseTotal, "GET", url, t0, total)
-		tlr.NoError(t, resp.Close())
+		require.NoError(t, resp.Close())
 		tlRequireClosedByClient(t, srv, 1)
 		tlRequireNewConn(t, s, srv, 2, 0)
 		return ""
@@ -399,7 +397,7 @@ func TestTimeoutTotalNotEarlyWithSockRead(t *testing.T) {
 	url := srv.URL + "/two-bytes"
 	t0 := time.Now()
 	resp, err := s.Get(context.Background(), url)
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	_, err = resp.Bytes()
 	tlRequireTimeout(t, err, PhaseTotal, "GET", url, t0, total)
@@ -412,26 +410,26 @@ func TestTimeoutConnectPoolWait(t *testing.T) {
 	srv := tlServe(t, map[string]tlRoute{"/hold": tlSend(rawserver.Response(200, "held")), "/ok": tlOK})
 	s := tlSession(t, Config{ConnectorConfig: ConnectorConfig{Limit: 1}})
 	held, err := s.Get(context.Background(), srv.URL+"/hold")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer held.Close() // unread: it holds the only slot
 
 	const connect = 100 * time.Millisecond
 	url := srv.URL + "/ok"
 	t0 := time.Now()
 	resp, err := s.Get(context.Background(), url, Timeout{Connect: connect})
-	tlr.Nil(t, resp)
+	require.Nil(t, resp)
 	tlRequireTimeout(t, err, PhaseConnect, "GET", url, t0, connect)
-	tlr.EqualValues(t, 1, s.Connector().Stats().Timeouts)
-	tlr.Zero(t, s.Connector().Stats().Waiters, "the timed-out waiter must leave the queue")
+	require.EqualValues(t, 1, s.Connector().Stats().Timeouts)
+	require.Zero(t, s.Connector().Stats().Waiters, "the timed-out waiter must leave the queue")
 
 	// The slot is freed by closing the held response, and the next request gets it.
-	tlr.NoError(t, held.Close())
+	require.NoError(t, held.Close())
 	resp, err = s.Get(context.Background(), url, Timeout{Connect: connect})
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.NoError(t, resp.Close())
-	tlr.Equal(t, "ok", body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
+	require.Equal(t, "ok", body)
 }
 
 // TestTimeoutConnectDoesNotCoverResponse: Connect and SockConnect end once the connection is
@@ -445,11 +443,11 @@ func TestTimeoutConnectDoesNotCoverResponse(t *testing.T) {
 	})
 	s := tlSession(t, Config{Timeout: Timeout{Connect: 100 * time.Millisecond, SockConnect: 100 * time.Millisecond}})
 	resp, err := s.Get(context.Background(), srv.URL+"/slow")
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	body, err := resp.Text()
-	tlr.NoError(t, err)
-	tlr.NoError(t, resp.Close())
-	tlr.Equal(t, "slow", body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Close())
+	require.Equal(t, "slow", body)
 }
 
 // --- SockConnect ---
@@ -464,10 +462,10 @@ func TestTimeoutSockConnectTLSHandshake(t *testing.T) {
 	url := "https://" + srv.Addr + "/"
 	t0 := time.Now()
 	resp, err := s.Get(context.Background(), url)
-	tlr.Nil(t, resp)
+	require.Nil(t, resp)
 	tlRequireTimeout(t, err, PhaseSockConnect, "GET", url, t0, sc)
-	tlr.Equal(t, 1, srv.Accepted())
-	tlr.Zero(t, s.Connector().Stats().Open, "the failed dial must give its slot back")
+	require.Equal(t, 1, srv.Accepted())
+	require.Zero(t, s.Connector().Stats().Open, "the failed dial must give its slot back")
 }
 
 // tlResolver maps host names to fixed addresses.
@@ -516,12 +514,12 @@ func TestTimeoutSockConnectEachAddress(t *testing.T) {
 	url := "https://stall.test:" + port + "/"
 	t0 := time.Now()
 	resp, err := s.Get(context.Background(), url)
-	tlr.Nil(t, resp)
+	require.Nil(t, resp)
 	// Each attempt gets its own SockConnect: two in a row.
 	tlRequireTimeout(t, err, PhaseSockConnect, "GET", url, t0, 2*sc)
-	tlr.Equal(t, 1, a.Accepted(), "127.0.0.1 should have been tried")
-	tlr.Equal(t, 1, b.Accepted(), "127.0.0.2 should have been tried")
-	tlr.EqualValues(t, 1, res.calls.Load())
+	require.Equal(t, 1, a.Accepted(), "127.0.0.1 should have been tried")
+	require.Equal(t, 1, b.Accepted(), "127.0.0.2 should have been tried")
+	require.EqualValues(t, 1, res.calls.Load())
 }
 
 // TestTimeoutSockConnectCutShort: when Connect or Total ends the second attempt, that phase is
@@ -536,8 +534,8 @@ func TestTimeoutSockConnectCutShort(t *testing.T) {
 		t0 := time.Now()
 		_, err := s.Get(context.Background(), url)
 		tlRequireTimeout(t, err, PhaseConnect, "GET", url, t0, connect)
-		tlr.Equal(t, 1, a.Accepted())
-		tlr.Equal(t, 1, b.Accepted())
+		require.Equal(t, 1, a.Accepted())
+		require.Equal(t, 1, b.Accepted())
 	})
 	t.Run("total", func(t *testing.T) {
 		a, b, port := tlSilentPair(t)
@@ -547,8 +545,8 @@ func TestTimeoutSockConnectCutShort(t *testing.T) {
 		t0 := time.Now()
 		_, err := s.Get(context.Background(), url)
 		tlRequireTimeout(t, err, PhaseTotal, "GET", url, t0, total)
-		tlr.Equal(t, 1, a.Accepted())
-		tlr.Equal(t, 1, b.Accepted())
+		require.Equal(t, 1, a.Accepted())
+		require.Equal(t, 1, b.Accepted())
 	})
 	t.Run("one address, Connect shorter", func(t *testing.T) {
 		srv := rawserver.Start(t, tlSilent)
@@ -585,11 +583,11 @@ func TestTimeoutPerRequestOverride(t *testing.T) {
 	})
 	t.Run("NoTimeout disables it", func(t *testing.T) {
 		resp, err := s.Get(context.Background(), url, Timeout{SockRead: NoTimeout})
-		tlr.NoError(t, err)
+		require.NoError(t, err)
 		body, err := resp.Text()
-		tlr.NoError(t, err)
-		tlr.NoError(t, resp.Close())
-		tlr.Equal(t, "late", body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
+		require.Equal(t, "late", body)
 	})
 	t.Run("other fields keep the session's", func(t *testing.T) {
 		// Overriding Total leaves the session's SockRead in force.
@@ -600,10 +598,10 @@ func TestTimeoutPerRequestOverride(t *testing.T) {
 	})
 	t.Run("longer SockRead", func(t *testing.T) {
 		resp, err := s.Get(context.Background(), url, Timeout{SockRead: 2 * time.Second})
-		tlr.NoError(t, err)
+		require.NoError(t, err)
 		_, err = resp.Bytes()
-		tlr.NoError(t, err)
-		tlr.NoError(t, resp.Close())
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
 	})
 }
 
@@ -611,14 +609,14 @@ func TestTimeoutPerRequestOverride(t *testing.T) {
 
 func tlRequireCtxErr(t *testing.T, err error, want error, url string) {
 	t.Helper()
-	tlr.Error(t, err)
+	require.Error(t, err)
 	_, ok := err.(*RequestError)
-	tlr.True(t, ok, "outer error is %T, want *RequestError: %v", err, err)
-	tlr.ErrorIs(t, err, want)
-	tlr.ErrorIs(t, err, ErrClient)
-	tlr.False(t, errors.As(err, new(*TimeoutError)), "the caller's context is not our timeout: %v", err)
-	tlr.NotErrorIs(t, err, ErrTimeout)
-	tlr.Contains(t, err.Error(), "GET "+url)
+	require.True(t, ok, "outer error is %T, want *RequestError: %v", err, err)
+	require.ErrorIs(t, err, want)
+	require.ErrorIs(t, err, ErrClient)
+	require.False(t, errors.As(err, new(*TimeoutError)), "the caller's context is not our timeout: %v", err)
+	require.NotErrorIs(t, err, ErrTimeout)
+	require.Contains(t, err.Error(), "GET "+url)
 }
 
 func TestTimeoutCancelDuringHead(t *testing.T) {
@@ -637,7 +635,7 @@ func TestTimeoutCancelDuringHead(t *testing.T) {
 	}()
 	url := srv.URL + "/stall"
 	resp, err := s.Get(ctx, url)
-	tlr.Nil(t, resp)
+	require.Nil(t, resp)
 	tlRequireCtxErr(t, err, context.Canceled, url)
 	tlRequireClosedByClient(t, srv, 1)
 	tlRequireNewConn(t, s, srv, 2, 0)
@@ -654,16 +652,16 @@ func TestTimeoutCancelDuringBody(t *testing.T) {
 	defer cancel()
 	url := srv.URL + "/partial"
 	resp, err := s.Get(ctx, url)
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
 	buf := make([]byte, 100)
 	_, err = io.ReadFull(resp, buf[:10])
-	tlr.NoError(t, err)
+	require.NoError(t, err)
 	timer := time.AfterFunc(50*time.Millisecond, cancel)
 	defer timer.Stop()
 	_, err = resp.Read(buf)
 	tlRequireCtxErr(t, err, context.Canceled, url)
-	tlr.NoError(t, resp.Close())
+	require.NoError(t, resp.Close())
 	tlRequireClosedByClient(t, srv, 1)
 	tlRequireNewConn(t, s, srv, 2, 0)
 }
@@ -681,9 +679,9 @@ func TestTimeoutCallerDeadline(t *testing.T) {
 		defer cancel()
 		url := srv.URL + "/stall"
 		resp, err := s.Get(ctx, url)
-		tlr.Nil(t, resp)
+		require.Nil(t, resp)
 		tlRequireCtxErr(t, err, context.DeadlineExceeded, url)
-		tlr.GreaterOrEqual(t, time.Since(t0), d)
+		require.GreaterOrEqual(t, time.Since(t0), d)
 		tlRequireClosedByClient(t, srv, 1)
 		tlRequireNewConn(t, s, srv, 2, 0)
 	})
@@ -705,187 +703,10 @@ func TestTimeoutCallerDeadline(t *testing.T) {
 			defer resp.Close()
 			_, err = resp.Bytes()
 			tlRequireCtxErr(t, err, context.DeadlineExceeded, url)
-			tlr.NoError(t, resp.Close())
+			require.NoError(t, resp.Close())
 			tlRequireClosedByClient(t, srv, 1)
 			tlRequireNewConn(t, s, srv, 2, 0)
 			return ""
 		})
 	})
-}
-
-// tlr is a small stand-in for testify's require (the module's go.sum lacks testify's own
-// dependencies): every check fails the test at once.
-var tlr tlRequire
-
-type tlRequire struct{}
-
-func tlMsg(msgAndArgs []any) string {
-	if len(msgAndArgs) == 0 {
-		return ""
-	}
-	if f, ok := msgAndArgs[0].(string); ok {
-		return ": " + fmt.Sprintf(f, msgAndArgs[1:]...)
-	}
-	return ": " + fmt.Sprint(msgAndArgs...)
-}
-
-func (tlRequire) fail(t testing.TB, what string, msgAndArgs []any) {
-	t.Helper()
-	t.Fatalf("%s%s", what, tlMsg(msgAndArgs))
-}
-
-func (r tlRequire) NoError(t testing.TB, err error, msgAndArgs ...any) {
-	t.Helper()
-	if err != nil {
-		r.fail(t, fmt.Sprintf("unexpected error: %v", err), msgAndArgs)
-	}
-}
-
-func (r tlRequire) Error(t testing.TB, err error, msgAndArgs ...any) {
-	t.Helper()
-	if err == nil {
-		r.fail(t, "expected an error, got nil", msgAndArgs)
-	}
-}
-
-func (r tlRequire) ErrorIs(t testing.TB, err, target error, msgAndArgs ...any) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		r.fail(t, fmt.Sprintf("error %v (%T) is not %v", err, err, target), msgAndArgs)
-	}
-}
-
-func (r tlRequire) NotErrorIs(t testing.TB, err, target error, msgAndArgs ...any) {
-	t.Helper()
-	if errors.Is(err, target) {
-		r.fail(t, fmt.Sprintf("error %v should not be %v", err, target), msgAndArgs)
-	}
-}
-
-func (r tlRequire) ErrorAs(t testing.TB, err error, target any, msgAndArgs ...any) {
-	t.Helper()
-	if !errors.As(err, target) {
-		r.fail(t, fmt.Sprintf("error %v (%T) has no %T in its chain", err, err, target), msgAndArgs)
-	}
-}
-
-func (r tlRequire) Equal(t testing.TB, want, got any, msgAndArgs ...any) {
-	t.Helper()
-	if !reflect.DeepEqual(want, got) {
-		r.fail(t, fmt.Sprintf("want %#v, got %#v", want, got), msgAndArgs)
-	}
-}
-
-// EqualValues compares after converting want to got's type, as testify does.
-func (r tlRequire) EqualValues(t testing.TB, want, got any, msgAndArgs ...any) {
-	t.Helper()
-	if reflect.DeepEqual(want, got) {
-		return
-	}
-	wv, gv := reflect.ValueOf(want), reflect.ValueOf(got)
-	if want != nil && got != nil && wv.Type().ConvertibleTo(gv.Type()) &&
-		reflect.DeepEqual(wv.Convert(gv.Type()).Interface(), got) {
-		return
-	}
-	r.fail(t, fmt.Sprintf("want %v, got %v", want, got), msgAndArgs)
-}
-
-func (r tlRequire) True(t testing.TB, v bool, msgAndArgs ...any) {
-	t.Helper()
-	if !v {
-		r.fail(t, "should be true", msgAndArgs)
-	}
-}
-
-func (r tlRequire) False(t testing.TB, v bool, msgAndArgs ...any) {
-	t.Helper()
-	if v {
-		r.fail(t, "should be false", msgAndArgs)
-	}
-}
-
-func (r tlRequire) Nil(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if v != nil && !(reflect.ValueOf(v).Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil()) {
-		r.fail(t, fmt.Sprintf("want nil, got a %T", v), msgAndArgs)
-	}
-}
-
-func (r tlRequire) Zero(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if v != nil && !reflect.ValueOf(v).IsZero() {
-		r.fail(t, fmt.Sprintf("want zero, got %v", v), msgAndArgs)
-	}
-}
-
-func (r tlRequire) NotZero(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if v == nil || reflect.ValueOf(v).IsZero() {
-		r.fail(t, "want non-zero", msgAndArgs)
-	}
-}
-
-func (r tlRequire) Empty(t testing.TB, v any, msgAndArgs ...any) {
-	t.Helper()
-	if v == nil {
-		return
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Slice, reflect.Map, reflect.String, reflect.Array, reflect.Chan:
-		if rv.Len() == 0 {
-			return
-		}
-	default:
-		if rv.IsZero() {
-			return
-		}
-	}
-	r.fail(t, fmt.Sprintf("want empty, got %q", v), msgAndArgs)
-}
-
-func (r tlRequire) Len(t testing.TB, v any, n int, msgAndArgs ...any) {
-	t.Helper()
-	if l := reflect.ValueOf(v).Len(); l != n {
-		r.fail(t, fmt.Sprintf("want length %d, got %d", n, l), msgAndArgs)
-	}
-}
-
-func (r tlRequire) Contains(t testing.TB, s, sub string, msgAndArgs ...any) {
-	t.Helper()
-	if !strings.Contains(s, sub) {
-		r.fail(t, fmt.Sprintf("%q does not contain %q", s, sub), msgAndArgs)
-	}
-}
-
-func (r tlRequire) GreaterOrEqual(t testing.TB, a, b time.Duration, msgAndArgs ...any) {
-	t.Helper()
-	if a < b {
-		r.fail(t, fmt.Sprintf("%v is less than %v", a, b), msgAndArgs)
-	}
-}
-
-func (r tlRequire) Greater(t testing.TB, a, b time.Duration, msgAndArgs ...any) {
-	t.Helper()
-	if a <= b {
-		r.fail(t, fmt.Sprintf("%v is not greater than %v", a, b), msgAndArgs)
-	}
-}
-
-func (r tlRequire) Less(t testing.TB, a, b time.Duration, msgAndArgs ...any) {
-	t.Helper()
-	if a >= b {
-		r.fail(t, fmt.Sprintf("%v is not less than %v", a, b), msgAndArgs)
-	}
-}
-
-func (r tlRequire) Eventually(t testing.TB, cond func() bool, wait, tick time.Duration, msgAndArgs ...any) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			r.fail(t, "condition not met within "+wait.String(), msgAndArgs)
-		}
-		time.Sleep(tick)
-	}
 }

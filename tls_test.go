@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/aiohttp-go/aiohttp"
+	"github.com/stretchr/testify/require"
 )
 
 // tsServer is an httptest TLS server that counts connections and reports the TLS version of each
@@ -57,18 +58,18 @@ func TestTLSRootCAs(t *testing.T) {
 	})
 	for i := 0; i < 3; i++ {
 		resp, err := s.Get(context.Background(), "p")
-		rq.NoError(t, err)
+		require.NoError(t, err)
 		txt, err := resp.Text()
-		rq.NoError(t, err)
-		rq.NoError(t, resp.Close())
-		rq.Equal(t, 200, resp.Status)
-		rq.Equal(t, "https", resp.URL().Scheme)
-		rq.True(t, txt == "/p "+tsVersion(tls.VersionTLS13) || txt == "/p "+tsVersion(tls.VersionTLS12), "body %q", txt)
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
+		require.Equal(t, 200, resp.Status)
+		require.Equal(t, "https", resp.URL().Scheme)
+		require.True(t, txt == "/p "+tsVersion(tls.VersionTLS13) || txt == "/p "+tsVersion(tls.VersionTLS12), "body %q", txt)
 	}
 	st := s.Connector().Stats()
-	rq.Equal(t, uint64(1), st.Dials, "stats %+v", st)
-	rq.Equal(t, uint64(2), st.Reuses, "stats %+v", st)
-	rq.Equal(t, int64(1), srv.conns.Load(), "server connections")
+	require.Equal(t, uint64(1), st.Dials, "stats %+v", st)
+	require.Equal(t, uint64(2), st.Reuses, "stats %+v", st)
+	require.Equal(t, int64(1), srv.conns.Load(), "server connections")
 }
 
 func TestTLSServerNameInConfig(t *testing.T) {
@@ -78,9 +79,9 @@ func TestTLSServerNameInConfig(t *testing.T) {
 		ConnectorConfig: aiohttp.ConnectorConfig{TLSConfig: &tls.Config{RootCAs: srv.pool, ServerName: "example.com"}},
 	})
 	resp, err := s.Get(context.Background(), srv.URL+"/n")
-	rq.NoError(t, err)
+	require.NoError(t, err)
 	defer resp.Close()
-	rq.Equal(t, 200, resp.Status)
+	require.Equal(t, 200, resp.Status)
 }
 
 func TestTLSUntrusted(t *testing.T) {
@@ -109,16 +110,16 @@ func TestTLSUntrusted(t *testing.T) {
 			if resp != nil {
 				resp.Close()
 			}
-			rq.Nil(t, resp)
+			require.Nil(t, resp)
 			var ce *aiohttp.CertificateError
-			rq.ErrorAs(t, err, &ce)
-			rq.ErrorIs(t, err, aiohttp.ErrConnector)
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
+			require.ErrorAs(t, err, &ce)
+			require.ErrorIs(t, err, aiohttp.ErrConnector)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
 			var se *aiohttp.SSLError
-			rq.False(t, errors.As(err, &se), "a certificate failure reported as *SSLError: %v", err)
-			rq.True(t, strings.HasSuffix(ce.Addr, ":"+port), "Addr %q", ce.Addr)
+			require.False(t, errors.As(err, &se), "a certificate failure reported as *SSLError: %v", err)
+			require.True(t, strings.HasSuffix(ce.Addr, ":"+port), "Addr %q", ce.Addr)
 			rqNoneInUse(t, s)
-			rq.Zero(t, s.Connector().Stats().Open)
+			require.Zero(t, s.Connector().Stats().Open)
 		})
 	}
 }
@@ -149,24 +150,24 @@ func TestTLSVersions(t *testing.T) {
 			s := rqSession(t, aiohttp.Config{ConnectorConfig: aiohttp.ConnectorConfig{TLSConfig: tt.client(srv.pool)}})
 			resp, err := s.Get(context.Background(), srv.URL+"/v")
 			if tt.wantVer != 0 {
-				rq.NoError(t, err)
+				require.NoError(t, err)
 				defer resp.Close()
 				txt, err := resp.Text()
-				rq.NoError(t, err)
-				rq.Equal(t, "/v "+tsVersion(tt.wantVer), txt)
+				require.NoError(t, err)
+				require.Equal(t, "/v "+tsVersion(tt.wantVer), txt)
 				return
 			}
 			if resp != nil {
 				resp.Close()
 			}
-			rq.Nil(t, resp)
+			require.Nil(t, resp)
 			t.Logf("error: %v", err)
 			var se *aiohttp.SSLError
-			rq.ErrorAs(t, err, &se)
-			rq.ErrorIs(t, err, aiohttp.ErrConnector)
-			rq.ErrorIs(t, err, aiohttp.ErrClient)
+			require.ErrorAs(t, err, &se)
+			require.ErrorIs(t, err, aiohttp.ErrConnector)
+			require.ErrorIs(t, err, aiohttp.ErrClient)
 			var ce *aiohttp.CertificateError
-			rq.False(t, errors.As(err, &ce), "a version failure reported as *CertificateError: %v", err)
+			require.False(t, errors.As(err, &ce), "a version failure reported as *CertificateError: %v", err)
 			rqNoneInUse(t, s)
 		})
 	}
@@ -178,14 +179,14 @@ func TestTLSInsecureSkipVerify(t *testing.T) {
 	s := rqSession(t, aiohttp.Config{ConnectorConfig: aiohttp.ConnectorConfig{TLSConfig: &tls.Config{InsecureSkipVerify: true}}})
 	for _, u := range []string{srv.URL + "/a", "https://localhost:" + port + "/b", srv.URL + "/c"} {
 		resp, err := s.Get(context.Background(), u)
-		rq.NoError(t, err, u)
+		require.NoError(t, err, u)
 		_, err = resp.Bytes()
-		rq.NoError(t, err)
-		rq.NoError(t, resp.Close())
-		rq.Equal(t, 200, resp.Status)
+		require.NoError(t, err)
+		require.NoError(t, resp.Close())
+		require.Equal(t, 200, resp.Status)
 	}
 	// 127.0.0.1 and localhost are two pool keys: two connections, one reuse.
 	st := s.Connector().Stats()
-	rq.Equal(t, uint64(2), st.Dials, "stats %+v", st)
-	rq.Equal(t, uint64(1), st.Reuses, "stats %+v", st)
+	require.Equal(t, uint64(2), st.Dials, "stats %+v", st)
+	require.Equal(t, uint64(1), st.Reuses, "stats %+v", st)
 }

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"reflect"
 	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The tests run in testing/synctest bubbles: time is fake and advances only when every goroutine
@@ -74,19 +75,10 @@ func addrs(s ...string) []netip.Addr {
 	return out
 }
 
-func equal(t *testing.T, what string, want, got any) {
-	t.Helper()
-	if !reflect.DeepEqual(want, got) {
-		t.Fatalf("%s: want %v, got %v", what, want, got)
-	}
-}
-
 func lookup(t *testing.T, c *Cache, host string) ([]netip.Addr, bool) {
 	t.Helper()
 	a, hit, err := c.Lookup(context.Background(), host)
-	if err != nil {
-		t.Fatalf("Lookup(%q): %v", host, err)
-	}
+	require.NoError(t, err, "Lookup(%q)", host)
 	return a, hit
 }
 
@@ -101,32 +93,32 @@ func TestTTL(t *testing.T) {
 		c := New(r, 10*time.Second)
 		start := time.Now()
 		a, hit := lookup(t, c, "a.test")
-		equal(t, "addrs", example["a.test"], a)
-		equal(t, "hit", false, hit)
-		equal(t, "look-up time", 100*time.Millisecond, time.Since(start))
-		equal(t, "calls", 1, r.nCalls())
-		equal(t, "network", []string{"ip"}, r.networks)
+		require.Equal(t, example["a.test"], a, "addrs")
+		require.Equal(t, false, hit, "hit")
+		require.Equal(t, 100*time.Millisecond, time.Since(start), "look-up time")
+		require.Equal(t, 1, r.nCalls(), "calls")
+		require.Equal(t, []string{"ip"}, r.networks, "network")
 
 		// The entry lives 10 s after the look-up completed, not after it started.
 		time.Sleep(10*time.Second - time.Nanosecond)
 		a, hit = lookup(t, c, "a.test")
-		equal(t, "hit just before expiry", true, hit)
-		equal(t, "addrs", example["a.test"], a)
-		equal(t, "calls", 1, r.nCalls())
+		require.Equal(t, true, hit, "hit just before expiry")
+		require.Equal(t, example["a.test"], a, "addrs")
+		require.Equal(t, 1, r.nCalls(), "calls")
 
 		time.Sleep(time.Nanosecond)
 		a, hit = lookup(t, c, "a.test")
-		equal(t, "hit at expiry", false, hit)
-		equal(t, "addrs", example["a.test"], a)
-		equal(t, "calls after expiry", 2, r.nCalls())
+		require.Equal(t, false, hit, "hit at expiry")
+		require.Equal(t, example["a.test"], a, "addrs")
+		require.Equal(t, 2, r.nCalls(), "calls after expiry")
 
 		// Other hosts have their own entries.
 		_, hit = lookup(t, c, "b.test")
-		equal(t, "other host hit", false, hit)
-		equal(t, "calls", 3, r.nCalls())
+		require.Equal(t, false, hit, "other host hit")
+		require.Equal(t, 3, r.nCalls(), "calls")
 		_, hit = lookup(t, c, "a.test")
-		equal(t, "renewed entry hit", true, hit)
-		equal(t, "calls", 3, r.nCalls())
+		require.Equal(t, true, hit, "renewed entry hit")
+		require.Equal(t, 3, r.nCalls(), "calls")
 	})
 }
 
@@ -136,8 +128,8 @@ func TestZeroTTLDoesNotCache(t *testing.T) {
 		c := New(r, 0)
 		for i := range 3 {
 			_, hit := lookup(t, c, "a.test")
-			equal(t, "hit", false, hit)
-			equal(t, "calls", i+1, r.nCalls())
+			require.Equal(t, false, hit, "hit")
+			require.Equal(t, i+1, r.nCalls(), "calls")
 		}
 		// Concurrent look-ups still share one.
 		var wg sync.WaitGroup
@@ -145,7 +137,7 @@ func TestZeroTTLDoesNotCache(t *testing.T) {
 			wg.Go(func() { lookup(t, c, "a.test") })
 		}
 		wg.Wait()
-		equal(t, "calls after 5 concurrent", 4, r.nCalls())
+		require.Equal(t, 4, r.nCalls(), "calls after 5 concurrent")
 	})
 }
 
@@ -169,19 +161,19 @@ func TestCoalesces(t *testing.T) {
 			})
 		}
 		synctest.Wait() // every caller is waiting on the one look-up
-		equal(t, "calls while in flight", 1, r.nCalls())
+		require.Equal(t, 1, r.nCalls(), "calls while in flight")
 		wg.Wait()
 		for i, res := range results {
 			if res.err != nil {
 				t.Fatalf("caller %d: %v", i, res.err)
 			}
-			equal(t, "addrs", addrs("2001:db8::2", "192.0.2.2"), res.addrs)
-			equal(t, "hit (joined an in-flight look-up)", false, res.hit)
-			equal(t, "answer time", time.Second, res.at)
+			require.Equal(t, addrs("2001:db8::2", "192.0.2.2"), res.addrs, "addrs")
+			require.Equal(t, false, res.hit, "hit (joined an in-flight look-up)")
+			require.Equal(t, time.Second, res.at, "answer time")
 		}
-		equal(t, "calls", 1, r.nCalls())
+		require.Equal(t, 1, r.nCalls(), "calls")
 		_, hit := lookup(t, c, "b.test")
-		equal(t, "hit afterwards", true, hit)
+		require.Equal(t, true, hit, "hit afterwards")
 	})
 }
 
@@ -208,16 +200,16 @@ func TestFailureNotCached(t *testing.T) {
 				t.Fatalf("caller %d: want the resolver's error, got %v", i, err)
 			}
 		}
-		equal(t, "calls", 1, r.nCalls())
+		require.Equal(t, 1, r.nCalls(), "calls")
 
 		// The failure is not cached: the next caller looks up again, at once.
 		a, hit := lookup(t, c, "a.test")
-		equal(t, "addrs", example["a.test"], a)
-		equal(t, "hit", false, hit)
-		equal(t, "calls", 2, r.nCalls())
+		require.Equal(t, example["a.test"], a, "addrs")
+		require.Equal(t, false, hit, "hit")
+		require.Equal(t, 2, r.nCalls(), "calls")
 		_, hit = lookup(t, c, "a.test")
-		equal(t, "success cached", true, hit)
-		equal(t, "calls", 2, r.nCalls())
+		require.Equal(t, true, hit, "success cached")
+		require.Equal(t, 2, r.nCalls(), "calls")
 
 		// Nor is "no such host".
 		for i := range 2 {
@@ -226,7 +218,7 @@ func TestFailureNotCached(t *testing.T) {
 			if !errors.As(err, &de) || !de.IsNotFound {
 				t.Fatalf("want *net.DNSError not found, got %v", err)
 			}
-			equal(t, "calls", 3+i, r.nCalls())
+			require.Equal(t, 3+i, r.nCalls(), "calls")
 		}
 	})
 }
@@ -262,7 +254,7 @@ func TestCallerCancelDoesNotCancelLookup(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		select {
 		case a := <-first:
-			equal(t, "first caller returned when its ctx ended", 100*time.Millisecond, a.at)
+			require.Equal(t, 100*time.Millisecond, a.at, "first caller returned when its ctx ended")
 			if !errors.Is(a.err, cause) {
 				t.Fatalf("first caller: want its ctx's cause, got %v", a.err)
 			}
@@ -270,20 +262,20 @@ func TestCallerCancelDoesNotCancelLookup(t *testing.T) {
 			t.Fatal("the first caller is still waiting although its ctx ended")
 		}
 		addrsC, hitC, errC := c.Lookup(context.Background(), "a.test")
-		equal(t, "third caller answered with the look-up", time.Second, time.Since(start))
+		require.Equal(t, time.Second, time.Since(start), "third caller answered with the look-up")
 		if errC != nil {
 			t.Fatal(errC)
 		}
-		equal(t, "third caller addrs", example["a.test"], addrsC)
-		equal(t, "third caller hit", false, hitC)
+		require.Equal(t, example["a.test"], addrsC, "third caller addrs")
+		require.Equal(t, false, hitC, "third caller hit")
 		wg.Wait()
 		if errB != nil {
 			t.Fatal(errB)
 		}
-		equal(t, "second caller addrs", example["a.test"], addrsB)
-		equal(t, "second caller time", time.Second, atB)
-		equal(t, "calls", 1, r.nCalls())
-		equal(t, "look-up ctx not cancelled", []error{nil}, r.ctxErrs)
+		require.Equal(t, example["a.test"], addrsB, "second caller addrs")
+		require.Equal(t, time.Second, atB, "second caller time")
+		require.Equal(t, 1, r.nCalls(), "calls")
+		require.Equal(t, []error{nil}, r.ctxErrs, "look-up ctx not cancelled")
 	})
 }
 
@@ -300,9 +292,9 @@ func TestCallerCancelAlone(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 		_, hit := lookup(t, c, "a.test")
-		equal(t, "answer of the abandoned look-up cached", true, hit)
-		equal(t, "calls", 1, r.nCalls())
-		equal(t, "look-up ctx not cancelled", []error{nil}, r.ctxErrs)
+		require.Equal(t, true, hit, "answer of the abandoned look-up cached")
+		require.Equal(t, 1, r.nCalls(), "calls")
+		require.Equal(t, []error{nil}, r.ctxErrs, "look-up ctx not cancelled")
 	})
 }
 
@@ -316,12 +308,12 @@ func TestLookupBounded(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("want the look-up's own deadline, got %v", err)
 		}
-		equal(t, "bounded at", lookupTimeout, time.Since(start))
+		require.Equal(t, lookupTimeout, time.Since(start), "bounded at")
 		r.hang = false
 		r.hosts = example
 		_, hit := lookup(t, c, "a.test")
-		equal(t, "hit", false, hit)
-		equal(t, "calls", 2, r.nCalls())
+		require.Equal(t, false, hit, "hit")
+		require.Equal(t, 2, r.nCalls(), "calls")
 	})
 }
 
@@ -338,7 +330,7 @@ func TestContextValuesReachResolver(t *testing.T) {
 		if _, _, err := c.Lookup(ctx, "a.test"); err != nil {
 			t.Fatal(err)
 		}
-		equal(t, "ctx value", "trace", got)
+		require.Equal(t, "trace", got, "ctx value")
 	})
 }
 
@@ -379,10 +371,10 @@ func TestLookupInterleaves(t *testing.T) {
 		c := New(r, time.Minute)
 		want := addrs("2001:db8::1", "192.0.2.1", "2001:db8::2", "192.0.2.2", "2001:db8::3", "192.0.2.3")
 		a, _ := lookup(t, c, "mixed.test")
-		equal(t, "addrs", want, a)
+		require.Equal(t, want, a, "addrs")
 		a, hit := lookup(t, c, "mixed.test")
-		equal(t, "cached addrs", want, a)
-		equal(t, "hit", true, hit)
+		require.Equal(t, want, a, "cached addrs")
+		require.Equal(t, true, hit, "hit")
 	})
 }
 
@@ -398,16 +390,16 @@ func TestEvictsWhenFull(t *testing.T) {
 			lookup(t, c, fmt.Sprintf("h%d.test", i))
 			time.Sleep(time.Millisecond) // h0 expires first, then h1, ...
 		}
-		equal(t, "entries", maxHosts, len(c.m))
+		require.Equal(t, maxHosts, len(c.m), "entries")
 		lookup(t, c, fmt.Sprintf("h%d.test", maxHosts))
-		equal(t, "entries after one more host", maxHosts, len(c.m))
+		require.Equal(t, maxHosts, len(c.m), "entries after one more host")
 		if _, ok := c.m["h0.test"]; ok {
 			t.Fatal("the entry that expires first was not evicted")
 		}
 		_, hit := lookup(t, c, "h1.test")
-		equal(t, "h1 still cached", true, hit)
+		require.Equal(t, true, hit, "h1 still cached")
 		_, hit = lookup(t, c, fmt.Sprintf("h%d.test", maxHosts))
-		equal(t, "newest cached", true, hit)
-		equal(t, "calls", maxHosts+1, r.nCalls())
+		require.Equal(t, true, hit, "newest cached")
+		require.Equal(t, maxHosts+1, r.nCalls(), "calls")
 	})
 }

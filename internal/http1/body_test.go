@@ -6,6 +6,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type readResult struct {
@@ -51,16 +54,16 @@ func TestBodyLength(t *testing.T) {
 		for _, size := range readSizes {
 			br := rk.new("hello world")
 			b := newBody(br, LengthBody, 5, Limits{})
-			equal(t, LengthBody, b.Kind())
+			assert.Equal(t, LengthBody, b.Kind())
 			data, reads, err := drain(t, b, size)
-			equal(t, io.EOF, err, "size %d", size)
-			equal(t, "hello", data)
-			equal(t, int64(5), b.N())
-			check(t, b.Done(), "Done")
+			assert.Equal(t, io.EOF, err, "size %d", size)
+			assert.Equal(t, "hello", data)
+			assert.Equal(t, int64(5), b.N())
+			assert.True(t, b.Done(), "Done")
 			last := reads[len(reads)-1]
-			check(t, last.n > 0, "size %d: the Read returning the last byte returns io.EOF too: %v", size, reads)
+			assert.True(t, last.n > 0, "size %d: the Read returning the last byte returns io.EOF too: %v", size, reads)
 			rest, _ := io.ReadAll(br)
-			equal(t, " world", string(rest), "the body is consumed exactly")
+			assert.Equal(t, " world", string(rest), "the body is consumed exactly")
 		}
 	})
 }
@@ -71,9 +74,9 @@ func TestBodyLengthTruncated(t *testing.T) {
 		for i := range len(body) {
 			b := newBody(rk.new(body[:i]), LengthBody, int64(len(body)), Limits{})
 			data, _, err := drain(t, b, 3)
-			isErr(t, err, ErrBodyTruncated, "prefix %d", i)
-			equal(t, body[:i], data)
-			check(t, !b.Done(), "Done after truncation")
+			require.ErrorIs(t, err, ErrBodyTruncated, "prefix %d", i)
+			assert.Equal(t, body[:i], data)
+			assert.True(t, !b.Done(), "Done after truncation")
 		}
 	})
 }
@@ -83,10 +86,10 @@ func TestBodyClose(t *testing.T) {
 		for _, in := range []string{"", "x", "all of it until the connection closes"} {
 			b := newBody(rk.new(in), CloseBody, -1, Limits{})
 			data, _, err := drain(t, b, 5)
-			equal(t, io.EOF, err)
-			equal(t, in, data)
-			check(t, b.Done(), "Done")
-			equal(t, int64(len(in)), b.N())
+			assert.Equal(t, io.EOF, err)
+			assert.Equal(t, in, data)
+			assert.True(t, b.Done(), "Done")
+			assert.Equal(t, int64(len(in)), b.N())
 		}
 	})
 }
@@ -99,25 +102,25 @@ func TestBodyNone(t *testing.T) {
 		br := bufio.NewReader(strings.NewReader("NEXT"))
 		b := newBody(br, tc.kind, tc.length, Limits{})
 		n, err := b.Read(make([]byte, 8))
-		equal(t, 0, n)
-		equal(t, io.EOF, err)
-		check(t, b.Done(), "Done")
-		equal(t, 4, br.Buffered()+len(mustReadAll(t, br)), "nothing consumed")
+		assert.Equal(t, 0, n)
+		assert.Equal(t, io.EOF, err)
+		assert.True(t, b.Done(), "Done")
+		assert.Equal(t, 4, br.Buffered()+len(mustReadAll(t, br)), "nothing consumed")
 	}
 }
 
 func mustReadAll(t testing.TB, r io.Reader) []byte {
 	t.Helper()
 	b, err := io.ReadAll(r)
-	noErr(t, err)
+	require.NoError(t, err)
 	return b
 }
 
 func TestBodyEdgeCases(t *testing.T) {
 	b := newBody(bufio.NewReader(strings.NewReader("abc")), LengthBody, 3, Limits{})
 	n, err := b.Read(nil)
-	equal(t, 0, n)
-	equal(t, nil, err, "an empty Read")
+	assert.Equal(t, 0, n)
+	assert.Equal(t, nil, err, "an empty Read")
 
 	b = newBody(bufio.NewReader(strings.NewReader("abc")), LengthBody, -5, Limits{})
 	_, err = b.Read(make([]byte, 4))
@@ -140,8 +143,8 @@ func TestBodyReaderError(t *testing.T) {
 		br := bufio.NewReaderSize(io.MultiReader(strings.NewReader(tc.in), errReader{errBoom}), 16)
 		b := newBody(br, tc.kind, tc.length, Limits{})
 		_, _, err := drain(t, b, 64)
-		check(t, err == errBoom, "%q: got %v, want the reader's error unchanged", tc.in, err)
-		check(t, !b.Done(), "Done")
+		assert.True(t, err == errBoom, "%q: got %v, want the reader's error unchanged", tc.in, err)
+		assert.True(t, !b.Done(), "Done")
 	}
 }
 
@@ -172,14 +175,14 @@ func TestBodyChunkedValid(t *testing.T) {
 				for _, size := range readSizes {
 					br := rk.new(tc.in + "NEXT")
 					b := newBody(br, ChunkedBody, -1, Limits{})
-					equal(t, ChunkedBody, b.Kind())
+					assert.Equal(t, ChunkedBody, b.Kind())
 					data, _, err := drain(t, b, size)
-					equal(t, io.EOF, err, "size %d", size)
-					equal(t, tc.data, data)
-					equal(t, tc.trailer, b.Trailer())
-					equal(t, int64(len(tc.data)), b.N())
-					check(t, b.Done(), "Done")
-					equal(t, "NEXT", string(mustReadAll(t, br)), "the body is consumed exactly")
+					assert.Equal(t, io.EOF, err, "size %d", size)
+					assert.Equal(t, tc.data, data)
+					assert.Equal(t, tc.trailer, b.Trailer())
+					assert.Equal(t, int64(len(tc.data)), b.N())
+					assert.True(t, b.Done(), "Done")
+					assert.Equal(t, "NEXT", string(mustReadAll(t, br)), "the body is consumed exactly")
 				}
 			})
 		})
@@ -198,10 +201,10 @@ func TestBodyChunkedEagerEOF(t *testing.T) {
 			br := bufio.NewReader(strings.NewReader(in))
 			b := newBody(br, ChunkedBody, -1, Limits{})
 			_, reads, err := drain(t, b, size)
-			equal(t, io.EOF, err)
+			assert.Equal(t, io.EOF, err)
 			last := reads[len(reads)-1]
-			check(t, last.n > 0 && last.err == io.EOF, "%q size %d: reads %v", in, size, reads)
-			check(t, b.Done(), "Done")
+			assert.True(t, last.n > 0 && last.err == io.EOF, "%q size %d: reads %v", in, size, reads)
+			assert.True(t, b.Done(), "Done")
 		}
 	}
 
@@ -210,9 +213,9 @@ func TestBodyChunkedEagerEOF(t *testing.T) {
 	br := bufio.NewReader(io.MultiReader(strings.NewReader("5\r\nhello\r\n"), strings.NewReader("0\r\n\r\n")))
 	b := newBody(br, ChunkedBody, -1, Limits{})
 	_, reads, err := drain(t, b, 64)
-	equal(t, io.EOF, err)
-	equal(t, []readResult{{5, nil}, {0, io.EOF}}, reads)
-	check(t, b.Done(), "Done")
+	assert.Equal(t, io.EOF, err)
+	assert.Equal(t, []readResult{{5, nil}, {0, io.EOF}}, reads)
+	assert.True(t, b.Done(), "Done")
 }
 
 // TestBodyChunkedTruncated cuts a chunked body with extensions and trailers at every byte offset:
@@ -225,16 +228,16 @@ func TestBodyChunkedTruncated(t *testing.T) {
 			for _, size := range []int{1, 64} {
 				b := newBody(rk.new(body[:i]), ChunkedBody, -1, Limits{})
 				got, _, err := drain(t, b, size)
-				isErr(t, err, ErrBodyTruncated, "prefix %q", body[:i])
-				check(t, strings.HasPrefix(data, got), "prefix %q gave data %q", body[:i], got)
-				check(t, !b.Done(), "Done after truncation")
+				require.ErrorIs(t, err, ErrBodyTruncated, "prefix %q", body[:i])
+				assert.True(t, strings.HasPrefix(data, got), "prefix %q gave data %q", body[:i], got)
+				assert.True(t, !b.Done(), "Done after truncation")
 			}
 		}
 		b := newBody(rk.new(body), ChunkedBody, -1, Limits{})
 		got, _, err := drain(t, b, 64)
-		equal(t, io.EOF, err)
-		equal(t, data, got)
-		equal(t, "X-T: y\nZ: 1\n", b.Trailer())
+		assert.Equal(t, io.EOF, err)
+		assert.Equal(t, data, got)
+		assert.Equal(t, "X-T: y\nZ: 1\n", b.Trailer())
 	})
 }
 
@@ -299,8 +302,8 @@ func TestBodyChunkedMalformed(t *testing.T) {
 				b := newBody(rk.new(tc.in), ChunkedBody, -1, tc.lim)
 				_, _, err := drain(t, b, 64)
 				pe := parseErr(t, err, tc.reason)
-				check(t, pe.Offset >= 0 && pe.Offset <= int64(len(tc.in)), "offset %d", pe.Offset)
-				check(t, !b.Done(), "Done after a framing error")
+				assert.True(t, pe.Offset >= 0 && pe.Offset <= int64(len(tc.in)), "offset %d", pe.Offset)
+				assert.True(t, !b.Done(), "Done after a framing error")
 			})
 		})
 	}
@@ -325,7 +328,7 @@ func TestBodyChunkOverhead(t *testing.T) {
 		b := newBody(bufio.NewReader(strings.NewReader(tc.in)), ChunkedBody, -1, Limits{})
 		_, _, err := drain(t, b, 4096)
 		if tc.ok {
-			equal(t, io.EOF, err, tc.name)
+			assert.Equal(t, io.EOF, err, tc.name)
 		} else {
 			parseErr(t, err, "too much chunk-extension overhead", tc.name)
 		}
@@ -336,13 +339,13 @@ func TestBodyChunkedErrorAfterData(t *testing.T) {
 	b := newBody(bufio.NewReader(strings.NewReader("5\r\nhelloXX\r\n0\r\n\r\n")), ChunkedBody, -1, Limits{})
 	p := make([]byte, 64)
 	n, err := b.Read(p)
-	equal(t, 5, n)
-	equal(t, nil, err, "the data comes first")
-	equal(t, "hello", string(p[:n]))
+	assert.Equal(t, 5, n)
+	assert.Equal(t, nil, err, "the data comes first")
+	assert.Equal(t, "hello", string(p[:n]))
 	n, err = b.Read(p)
-	equal(t, 0, n)
+	assert.Equal(t, 0, n)
 	pe := parseErr(t, err, "chunk data not followed by CRLF")
-	equal(t, int64(8), pe.Offset, "offset of the framing error in the body")
+	assert.Equal(t, int64(8), pe.Offset, "offset of the framing error in the body")
 }
 
 func TestBodyChunkedErrorOffset(t *testing.T) {
@@ -359,7 +362,7 @@ func TestBodyChunkedErrorOffset(t *testing.T) {
 		b := newBody(bufio.NewReader(strings.NewReader(tc.in)), ChunkedBody, -1, Limits{})
 		_, _, err := drain(t, b, 64)
 		pe := parseErr(t, err, "", "%q", tc.in)
-		equal(t, tc.offset, pe.Offset, "%q: %v", tc.in, pe)
+		assert.Equal(t, tc.offset, pe.Offset, "%q: %v", tc.in, pe)
 	}
 }
 
@@ -377,12 +380,12 @@ func TestBodyReset(t *testing.T) {
 		{ChunkedBody, -1, "xyz", ""},
 	} {
 		b.Reset(br, step.kind, step.length, Limits{})
-		equal(t, int64(0), b.N())
+		assert.Equal(t, int64(0), b.N())
 		data, _, err := drain(t, &b, 64)
-		equal(t, io.EOF, err)
-		equal(t, step.data, data)
-		equal(t, step.trailer, b.Trailer())
-		check(t, b.Done(), "Done")
+		assert.Equal(t, io.EOF, err)
+		assert.Equal(t, step.data, data)
+		assert.Equal(t, step.trailer, b.Trailer())
+		assert.True(t, b.Done(), "Done")
 	}
 }
 
@@ -419,16 +422,16 @@ func BenchmarkChunkedBody(b *testing.B) {
 
 func TestBodyErr(t *testing.T) {
 	b := newBody(bufio.NewReader(strings.NewReader("5\r\nhelloXX")), ChunkedBody, -1, Limits{})
-	equal(t, nil, b.Err(), "before reading")
+	assert.Equal(t, nil, b.Err(), "before reading")
 	p := make([]byte, 3)
 	n, err := b.Read(p)
-	equal(t, 3, n)
-	equal(t, nil, err)
-	equal(t, nil, b.Err(), "while reading")
+	assert.Equal(t, 3, n)
+	assert.Equal(t, nil, err)
+	assert.Equal(t, nil, b.Err(), "while reading")
 	_, _, err = drain(t, b, 64)
-	equal(t, err, b.Err(), "after a framing error")
+	assert.Equal(t, err, b.Err(), "after a framing error")
 
 	b = newBody(bufio.NewReader(strings.NewReader("abc")), LengthBody, 3, Limits{})
 	_, _, _ = drain(t, b, 64)
-	equal(t, io.EOF, b.Err(), "after a clean end")
+	assert.Equal(t, io.EOF, b.Err(), "after a clean end")
 }

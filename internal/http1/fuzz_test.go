@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // headSeeds are the corpus shared by the head fuzz targets.
@@ -97,13 +99,13 @@ func checkHeadInvariants(t *testing.T, data []byte, r headResult) {
 	kind, length := h.Body("GET")
 	switch kind {
 	case NoBody:
-		check(t, length == 0, "NoBody length %d", length)
+		assert.True(t, length == 0, "NoBody length %d", length)
 	case LengthBody:
-		check(t, length > 0 && length == h.ContentLength, "LengthBody length %d", length)
+		assert.True(t, length > 0 && length == h.ContentLength, "LengthBody length %d", length)
 	case ChunkedBody:
-		check(t, h.Chunked && length == -1, "ChunkedBody")
+		assert.True(t, h.Chunked && length == -1, "ChunkedBody")
 	case CloseBody:
-		check(t, h.Close && length == -1, "CloseBody")
+		assert.True(t, h.Close && length == -1, "CloseBody")
 	}
 }
 
@@ -133,7 +135,7 @@ func checkFieldBlock(t *testing.T, block string) {
 	}
 	n := 0
 	Fields(block, func(string, string) bool { n++; return true })
-	check(t, n == strings.Count(block, "\n"), "Fields visits every line")
+	assert.True(t, n == strings.Count(block, "\n"), "Fields visits every line")
 }
 
 // FuzzReadResponseHead must never panic, must satisfy the head invariants, and must give the same
@@ -208,8 +210,8 @@ func FuzzChunkedBody(f *testing.F) {
 			if !reflect.DeepEqual(whole, pieces) {
 				t.Fatalf("result depends on buffering:\nwhole:  %+v\npieces: %+v", whole, pieces)
 			}
-			check(t, whole.N == int64(len(whole.Data)), "N")
-			check(t, whole.Done == (whole.Err == ""), "Done iff io.EOF")
+			assert.True(t, whole.N == int64(len(whole.Data)), "N")
+			assert.True(t, whole.Done == (whole.Err == ""), "Done iff io.EOF")
 			if whole.Err != "" && !strings.Contains(whole.Err, "(at byte ") && whole.Err != ErrBodyTruncated.Error() {
 				t.Fatalf("unexpected error %q", whole.Err)
 			}
@@ -576,19 +578,19 @@ func TestNetHTTPPolicies(t *testing.T) {
 		"obs-fold-whitespace":                "HTTP/1.1 200 OK\r\nA: b\r\n \r\n c\r\n\r\n",
 		"content-length-with-chunked-closes": "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
 	}
-	equal(t, len(netHTTPPolicies), len(examples), "one example per policy")
+	assert.Equal(t, len(netHTTPPolicies), len(examples), "one example per policy")
 	for _, p := range netHTTPPolicies {
 		in, ok := examples[p.name]
 		if !ok {
 			t.Errorf("policy %s has no example", p.name)
 			continue
 		}
-		check(t, p.match(lexHead([]byte(in))), "policy %s matches its example", p.name)
-		check(t, diffNetHTTP([]byte(in), nil) != "", "policy %s: the parsers disagree on %q", p.name, in)
+		assert.True(t, p.match(lexHead([]byte(in))), "policy %s matches its example", p.name)
+		assert.True(t, diffNetHTTP([]byte(in), nil) != "", "policy %s: the parsers disagree on %q", p.name, in)
 		_, skip := matchPolicies([]byte(in))
 		if p.effect != skipInput {
-			equal(t, "", skip, "policy %s: its example is compared, not skipped", p.name)
-			equal(t, "", diffNetHTTP([]byte(in), map[policyEffect]bool{p.effect: true}), "policy %s applied", p.name)
+			assert.Equal(t, "", skip, "policy %s: its example is compared, not skipped", p.name)
+			assert.Equal(t, "", diffNetHTTP([]byte(in), map[policyEffect]bool{p.effect: true}), "policy %s applied", p.name)
 		}
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func manyFields(n int) string {
@@ -89,16 +92,16 @@ func TestReadResponseHeadValid(t *testing.T) {
 				const next = "NEXT"
 				br := rk.new(tc.in + next)
 				h, n, err := parseHead(br, Limits{})
-				noErr(t, err)
-				equal(t, int64(len(tc.in)), n, "bytes consumed")
-				equal(t, tc.status, h.Status)
-				equal(t, tc.minor, h.Minor)
-				equal(t, tc.reason, h.Reason)
-				equal(t, tc.fields, h.Fields)
-				check(t, strings.HasSuffix(h.Raw, "\n"+tc.fields), "Raw %q ends with the fields", h.Raw)
-				check(t, strings.HasPrefix(h.Raw, "HTTP/1."), "Raw %q starts with the status line", h.Raw)
+				require.NoError(t, err)
+				assert.Equal(t, int64(len(tc.in)), n, "bytes consumed")
+				assert.Equal(t, tc.status, h.Status)
+				assert.Equal(t, tc.minor, h.Minor)
+				assert.Equal(t, tc.reason, h.Reason)
+				assert.Equal(t, tc.fields, h.Fields)
+				assert.True(t, strings.HasSuffix(h.Raw, "\n"+tc.fields), "Raw %q ends with the fields", h.Raw)
+				assert.True(t, strings.HasPrefix(h.Raw, "HTTP/1."), "Raw %q starts with the status line", h.Raw)
 				rest, _ := io.ReadAll(br)
-				equal(t, next, string(rest), "the head is consumed exactly")
+				assert.Equal(t, next, string(rest), "the head is consumed exactly")
 			})
 		})
 	}
@@ -188,8 +191,8 @@ func TestReadResponseHeadMalformed(t *testing.T) {
 			forEachReader(t, func(t *testing.T, rk readerKind) {
 				_, n, err := parseHead(rk.new(tc.in), tc.lim)
 				pe := parseErr(t, err, tc.reason)
-				check(t, pe.Offset >= 0 && pe.Offset <= int64(len(tc.in)), "offset %d", pe.Offset)
-				check(t, n <= int64(len(tc.in)), "consumed %d", n)
+				assert.True(t, pe.Offset >= 0 && pe.Offset <= int64(len(tc.in)), "offset %d", pe.Offset)
+				assert.True(t, n <= int64(len(tc.in)), "consumed %d", n)
 			})
 		})
 	}
@@ -211,10 +214,10 @@ func TestParseErrorOffset(t *testing.T) {
 	for _, tc := range tests {
 		_, _, err := parseHead(bufio.NewReader(strings.NewReader(tc.in)), Limits{})
 		pe := parseErr(t, err, "", "%q", tc.in)
-		equal(t, tc.offset, pe.Offset, "%q: %v", tc.in, pe)
+		assert.Equal(t, tc.offset, pe.Offset, "%q: %v", tc.in, pe)
 	}
 	err := &ParseError{Reason: "bad", Offset: 42}
-	equal(t, "bad (at byte 42)", err.Error())
+	assert.Equal(t, "bad (at byte 42)", err.Error())
 }
 
 // TestReadResponseHeadLimitBoundary checks each limit at its value and one past it, with lines
@@ -226,7 +229,7 @@ func TestReadResponseHeadLimitBoundary(t *testing.T) {
 	forEachReader(t, func(t *testing.T, rk readerKind) {
 		ok := status + "\r\n" + field + "\r\n" + field + "\r\n\r\n"
 		_, _, err := parseHead(rk.new(ok), lim)
-		noErr(t, err)
+		require.NoError(t, err)
 
 		for _, bad := range []string{
 			status + "r\r\n\r\n",
@@ -258,7 +261,7 @@ func TestReadResponseHeadEndless(t *testing.T) {
 			br := bufio.NewReader(io.MultiReader(strings.NewReader(tc.prefix), &repeatReader{s: tc.repeat}))
 			_, n, err := parseHead(br, Limits{})
 			parseErr(t, err, tc.reason)
-			check(t, n < 2<<20, "consumed %d", n)
+			assert.True(t, n < 2<<20, "consumed %d", n)
 		})
 	}
 }
@@ -266,8 +269,8 @@ func TestReadResponseHeadEndless(t *testing.T) {
 func TestReadResponseHeadEOF(t *testing.T) {
 	forEachReader(t, func(t *testing.T, rk readerKind) {
 		_, n, err := parseHead(rk.new(""), Limits{})
-		equal(t, io.EOF, err)
-		equal(t, int64(0), n)
+		assert.Equal(t, io.EOF, err)
+		assert.Equal(t, int64(0), n)
 	})
 }
 
@@ -284,11 +287,11 @@ func TestReadResponseHeadTruncated(t *testing.T) {
 		forEachReader(t, func(t *testing.T, rk readerKind) {
 			for i := 1; i < len(head); i++ {
 				_, n, err := parseHead(rk.new(head[:i]), Limits{})
-				isErr(t, err, ErrHeadTruncated, "prefix %q", head[:i])
-				equal(t, int64(i), n, "prefix %q", head[:i])
+				require.ErrorIs(t, err, ErrHeadTruncated, "prefix %q", head[:i])
+				assert.Equal(t, int64(i), n, "prefix %q", head[:i])
 			}
 			_, _, err := parseHead(rk.new(head), Limits{})
-			noErr(t, err)
+			require.NoError(t, err)
 		})
 	}
 }
@@ -298,7 +301,7 @@ func TestReadResponseHeadReaderError(t *testing.T) {
 	for _, prefix := range []string{"", "HTT", "HTTP/1.1 200 OK\r\n", "HTTP/1.1 200 OK\r\nA: b"} {
 		br := bufio.NewReaderSize(io.MultiReader(strings.NewReader(prefix), errReader{errBoom}), 16)
 		_, _, err := parseHead(br, Limits{})
-		check(t, err == errBoom, "prefix %q: got %v", prefix, err)
+		assert.True(t, err == errBoom, "prefix %q: got %v", prefix, err)
 	}
 }
 
@@ -312,41 +315,41 @@ func TestReadResponseHeadScratch(t *testing.T) {
 	var scratch []byte
 	var h1, h2 Head
 	_, err := ReadResponseHead(br, Limits{}, &h1, &scratch)
-	noErr(t, err)
-	check(t, cap(scratch) > 0, "scratch keeps its memory for the next call")
+	require.NoError(t, err)
+	assert.True(t, cap(scratch) > 0, "scratch keeps its memory for the next call")
 	_, err = ReadResponseHead(br, Limits{}, &h2, &scratch)
-	noErr(t, err)
+	require.NoError(t, err)
 	// Reusing scratch must not change the strings of an earlier head.
-	equal(t, "HTTP/1.1 200 OK\nA: b\n", h1.Raw)
-	equal(t, "HTTP/1.1 404 Nope\nC: d\n", h2.Raw)
-	equal(t, "A: b\n", h1.Fields)
-	equal(t, "Nope", h2.Reason)
+	assert.Equal(t, "HTTP/1.1 200 OK\nA: b\n", h1.Raw)
+	assert.Equal(t, "HTTP/1.1 404 Nope\nC: d\n", h2.Raw)
+	assert.Equal(t, "A: b\n", h1.Fields)
+	assert.Equal(t, "Nope", h2.Reason)
 }
 
 func TestHeadProtoGetFields(t *testing.T) {
 	in := "HTTP/1.0 200 OK\r\ncontent-type: a\r\nX-Dup: 1\r\nX-Dup: 2\r\nEmpty:\r\n\r\n"
 	h, _, err := parseHead(bufio.NewReader(strings.NewReader(in)), Limits{})
-	noErr(t, err)
-	equal(t, "HTTP/1.0", h.Proto())
-	equal(t, "a", h.Get("Content-Type"))
-	equal(t, "1", h.Get("x-dup"))
-	equal(t, "", h.Get("Empty"))
-	equal(t, "", h.Get("Missing"))
+	require.NoError(t, err)
+	assert.Equal(t, "HTTP/1.0", h.Proto())
+	assert.Equal(t, "a", h.Get("Content-Type"))
+	assert.Equal(t, "1", h.Get("x-dup"))
+	assert.Equal(t, "", h.Get("Empty"))
+	assert.Equal(t, "", h.Get("Missing"))
 
 	var names, values []string
 	Fields(h.Fields, func(n, v string) bool {
 		names, values = append(names, n), append(values, v)
 		return true
 	})
-	equal(t, []string{"content-type", "X-Dup", "X-Dup", "Empty"}, names)
-	equal(t, []string{"a", "1", "2", ""}, values)
+	assert.Equal(t, []string{"content-type", "X-Dup", "X-Dup", "Empty"}, names)
+	assert.Equal(t, []string{"a", "1", "2", ""}, values)
 
 	count := 0
 	Fields(h.Fields, func(string, string) bool { count++; return false })
-	equal(t, 1, count, "Fields stops when yield returns false")
+	assert.Equal(t, 1, count, "Fields stops when yield returns false")
 
 	h.Minor = 1
-	equal(t, "HTTP/1.1", h.Proto())
+	assert.Equal(t, "HTTP/1.1", h.Proto())
 }
 
 // TestFraming covers Content-Length, Transfer-Encoding and Connection handling.
@@ -435,10 +438,10 @@ func TestFraming(t *testing.T) {
 				parseErr(t, err, tc.reason)
 				return
 			}
-			noErr(t, err)
-			equal(t, tc.cl, h.ContentLength, "ContentLength")
-			equal(t, tc.chunked, h.Chunked, "Chunked")
-			equal(t, tc.close, h.Close, "Close")
+			require.NoError(t, err)
+			assert.Equal(t, tc.cl, h.ContentLength, "ContentLength")
+			assert.Equal(t, tc.chunked, h.Chunked, "Chunked")
+			assert.Equal(t, tc.close, h.Close, "Close")
 		})
 	}
 }
@@ -469,17 +472,17 @@ func TestHeadBody(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h, _, err := parseHead(bufio.NewReader(strings.NewReader(tc.in)), Limits{})
-			noErr(t, err)
+			require.NoError(t, err)
 			kind, length := h.Body(tc.method)
-			equal(t, tc.kind, kind)
-			equal(t, tc.length, length)
-			equal(t, tc.close, h.Close)
+			assert.Equal(t, tc.kind, kind)
+			assert.Equal(t, tc.length, length)
+			assert.Equal(t, tc.close, h.Close)
 		})
 	}
 	// 1xx heads are never returned by ReadResponseHead, but Body still knows them.
 	h := Head{Status: 103, ContentLength: -1}
 	kind, _ := h.Body("GET")
-	equal(t, NoBody, kind)
+	assert.Equal(t, NoBody, kind)
 }
 
 // typicalHead is a response head with six fields, as a JSON API sends it.

@@ -3,13 +3,13 @@ package http1
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
-	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -85,58 +85,12 @@ func (w *failWriter) Write(p []byte) (int, error) {
 
 var _ io.Writer = (*failWriter)(nil)
 
-// Small assertion helpers (the module's go.sum does not carry testify's dependencies).
-
-func describe(ctx []any) string {
-	if len(ctx) == 0 {
-		return ""
-	}
-	if f, ok := ctx[0].(string); ok {
-		return fmt.Sprintf(f, ctx[1:]...) + ": "
-	}
-	return fmt.Sprint(ctx...) + ": "
-}
-
-// equal reports a failure, without stopping the test, when got differs from want.
-func equal(t testing.TB, want, got any, ctx ...any) bool {
-	t.Helper()
-	if !reflect.DeepEqual(want, got) {
-		t.Errorf("%sgot %#v, want %#v", describe(ctx), got, want)
-		return false
-	}
-	return true
-}
-
-func check(t testing.TB, ok bool, ctx ...any) {
-	t.Helper()
-	if !ok {
-		t.Errorf("%scheck failed", describe(ctx))
-	}
-}
-
-func noErr(t testing.TB, err error, ctx ...any) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%sunexpected error: %v", describe(ctx), err)
-	}
-}
-
-func isErr(t testing.TB, err, target error, ctx ...any) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("%sgot error %v, want %v", describe(ctx), err, target)
-	}
-}
-
-// parseErr stops the test unless err is a *ParseError whose reason contains reason.
+// parseErr stops the test unless err is a *ParseError, and reports a failure, without stopping
+// the test, unless its reason contains reason.
 func parseErr(t testing.TB, err error, reason string, ctx ...any) *ParseError {
 	t.Helper()
 	var pe *ParseError
-	if !errors.As(err, &pe) {
-		t.Fatalf("%sgot error %v (%T), want a *ParseError", describe(ctx), err, err)
-	}
-	if !strings.Contains(pe.Reason, reason) {
-		t.Errorf("%sgot *ParseError %q, want one about %q", describe(ctx), pe.Reason, reason)
-	}
+	require.ErrorAs(t, err, &pe, ctx...)
+	assert.Contains(t, pe.Reason, reason, ctx...)
 	return pe
 }

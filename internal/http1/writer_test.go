@@ -8,6 +8,9 @@ import (
 	"net/http/httputil"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAppendRequestHead(t *testing.T) {
@@ -65,22 +68,22 @@ func TestAppendRequestHead(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := AppendRequestHead(nil, tc.method, tc.target, tc.host, tc.header, tc.bodyLen)
-			equal(t, tc.want, string(got))
+			assert.Equal(t, tc.want, string(got))
 
 			// Appends to dst.
 			got = AppendRequestHead([]byte("prefix"), tc.method, tc.target, tc.host, tc.header, tc.bodyLen)
-			equal(t, "prefix"+tc.want, string(got))
+			assert.Equal(t, "prefix"+tc.want, string(got))
 
 			// net/http reads it back as the same request.
 			req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(tc.want)))
-			noErr(t, err)
-			equal(t, tc.method, req.Method)
-			equal(t, tc.host, req.Host)
+			require.NoError(t, err)
+			assert.Equal(t, tc.method, req.Method)
+			assert.Equal(t, tc.host, req.Host)
 			switch {
 			case tc.bodyLen == LenChunked:
-				equal(t, []string{"chunked"}, req.TransferEncoding)
+				assert.Equal(t, []string{"chunked"}, req.TransferEncoding)
 			case tc.bodyLen >= 0:
-				equal(t, tc.bodyLen, req.ContentLength)
+				assert.Equal(t, tc.bodyLen, req.ContentLength)
 			}
 		})
 	}
@@ -107,12 +110,12 @@ func TestChunkedWriter(t *testing.T) {
 	cw := &ChunkedWriter{W: &buf}
 	for _, p := range []string{"hello", "", " ", strings.Repeat("x", 0x1234)} {
 		n, err := cw.Write([]byte(p))
-		noErr(t, err)
-		equal(t, len(p), n)
+		require.NoError(t, err)
+		assert.Equal(t, len(p), n)
 	}
-	noErr(t, cw.Close())
+	require.NoError(t, cw.Close())
 	want := "5\r\nhello\r\n1\r\n \r\n1234\r\n" + strings.Repeat("x", 0x1234) + "\r\n0\r\n\r\n"
-	equal(t, want, buf.String(), "exact bytes")
+	assert.Equal(t, want, buf.String(), "exact bytes")
 }
 
 // TestChunkedWriterRoundTrip writes bodies with ChunkedWriter and reads them back with Body and
@@ -130,9 +133,9 @@ func TestChunkedWriterRoundTrip(t *testing.T) {
 		cw := &ChunkedWriter{W: &buf}
 		for _, p := range parts {
 			_, err := io.WriteString(cw, p)
-			noErr(t, err)
+			require.NoError(t, err)
 		}
-		noErr(t, cw.Close())
+		require.NoError(t, cw.Close())
 		want := strings.Join(parts, "")
 		wire := buf.String()
 
@@ -140,15 +143,15 @@ func TestChunkedWriterRoundTrip(t *testing.T) {
 			br := rk.new(wire + "NEXT")
 			b := newBody(br, ChunkedBody, -1, Limits{})
 			got, _, err := drain(t, b, 1000)
-			equal(t, io.EOF, err)
-			equal(t, want, got)
-			check(t, b.Done(), "Done")
-			equal(t, "NEXT", string(mustReadAll(t, br)))
+			assert.Equal(t, io.EOF, err)
+			assert.Equal(t, want, got)
+			assert.True(t, b.Done(), "Done")
+			assert.Equal(t, "NEXT", string(mustReadAll(t, br)))
 		})
 
 		got, err := io.ReadAll(httputil.NewChunkedReader(strings.NewReader(wire)))
-		noErr(t, err)
-		equal(t, want, string(got), "net/http reads the same body")
+		require.NoError(t, err)
+		assert.Equal(t, want, string(got), "net/http reads the same body")
 	}
 }
 
@@ -158,15 +161,15 @@ func TestChunkedWriterErrors(t *testing.T) {
 		w := &failWriter{limit: limit}
 		cw := &ChunkedWriter{W: w}
 		n, err := cw.Write([]byte("hello"))
-		isErr(t, err, errWrite, "limit %d", limit)
-		check(t, n <= 5, "n=%d", n)
+		require.ErrorIs(t, err, errWrite, "limit %d", limit)
+		assert.True(t, n <= 5, "n=%d", n)
 		if limit < 3 {
-			equal(t, 0, n, "nothing of p written when the size line fails")
+			assert.Equal(t, 0, n, "nothing of p written when the size line fails")
 		}
 	}
 	w := &failWriter{limit: 2}
 	err := (&ChunkedWriter{W: w}).Close()
-	isErr(t, err, errWrite)
+	require.ErrorIs(t, err, errWrite)
 }
 
 func BenchmarkAppendRequestHead(b *testing.B) {
