@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"mime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,8 +24,8 @@ import (
 // errReadClosed is returned by Read after Close.
 var errReadClosed = errors.New("read on a closed response")
 
-// maxPresize caps the buffer Bytes allocates up front from Content-Length, which may lie.
-const maxPresize = 16 << 20
+// initialPresize caps the buffer Bytes allocates up front from Content-Length, which may lie.
+const initialPresize = 64 << 10
 
 // maxLine bounds one line yielded by Lines.
 const maxLine = 1 << 20
@@ -173,19 +174,26 @@ func (r *Response) WriteTo(w io.Writer) (int64, error) {
 }
 
 // Bytes reads the whole body and returns it; later calls return the same slice. The buffer is
-// presized from Content-Length (capped at 16 MiB, since the header may lie).
+// sized from Content-Length, trusted as the bytes arrive: it starts at up to 64 KiB and grows
+// fourfold towards the declared length, so a lying header costs at most four times what was
+// actually received.
 func (r *Response) Bytes() ([]byte, error) {
 	if r.read {
 		return r.content, nil
 	}
+	declared := r.ContentLength
 	size := int64(512)
-	if r.ContentLength >= 0 {
-		size = min(r.ContentLength, maxPresize) + 1 // +1: EOF is seen without a grow
+	if declared >= 0 {
+		size = min(declared, initialPresize) + 1 // +1: EOF is seen without a grow
 	}
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			next := int64(cap(buf)) * 2
+			if declared >= int64(len(buf)) {
+				next = min(declared+1, int64(cap(buf))*4)
+			}
+			buf = slices.Grow(buf, int(next)-len(buf))
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]

@@ -41,13 +41,21 @@ type conn struct {
 	writerActive bool
 	dlMu         sync.Mutex
 	interrupted  atomic.Bool
+	aborted      atomic.Bool // the body writer failed before the head arrived
+	headDone     atomic.Bool // the head read has returned
 	ctx          context.Context
 }
+
+// errReadAborted ends a head read when the request body could not be sent; the exchange reports
+// the body's error instead.
+var errReadAborted = errors.New("head read aborted: the request body failed")
 
 // begin binds the connection to one exchange.
 func (pc *conn) begin(ctx context.Context, dl *deadlines) {
 	pc.ctx, pc.dl = ctx, dl
 	pc.interrupted.Store(false)
+	pc.aborted.Store(false)
+	pc.headDone.Store(false)
 	if pc.br == nil {
 		pc.br = bufioPool.Get().(*bufio.Reader)
 		pc.br.Reset(pc)
@@ -76,7 +84,19 @@ func (pc *conn) Read(p []byte) (int, error) {
 	if pc.interrupted.Load() {
 		return 0, pc.ctxErr()
 	}
+	if pc.aborted.Load() {
+		return 0, errReadAborted
+	}
 	return pc.raw.Read(p)
+}
+
+// abortRead wakes a head read blocked while the body writer failed; see errReadAborted.
+func (pc *conn) abortRead() {
+	pc.aborted.Store(true)
+	pc.dlMu.Lock()
+	_ = pc.raw.SetReadDeadline(aLongTimeAgo)
+	pc.readArmed = aLongTimeAgo
+	pc.dlMu.Unlock()
 }
 
 // armRead sets the read deadline for the next read: Total, or now+SockRead when earlier. To
@@ -189,6 +209,12 @@ func (pc *conn) clearDeadlines() {
 		_ = pc.raw.SetDeadline(time.Time{})
 		pc.readArmed, pc.writeArmed = time.Time{}, time.Time{}
 	}
+}
+
+// closeNow closes the socket without a TLS close_notify, which could block on a full send
+// buffer: for connections abandoned mid-exchange, and closes under the pool's lock.
+func (pc *conn) closeNow() {
+	_ = pc.peek.Close()
 }
 
 func (pc *conn) close() {

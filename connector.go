@@ -72,6 +72,7 @@ type Connector struct {
 	open    int // dialing + in use + idle, all hosts
 	hosts   map[poolKey]*hostPool
 	waiters []*waiter
+	pass    uint64 // dispatch passes, for hostPool.blocked
 	janitor *time.Timer
 	jAt     time.Time // when the janitor fires; zero when not scheduled
 
@@ -93,13 +94,15 @@ type hostPool struct {
 	dialing int     // permits granted, connection not yet made
 	idle    []*conn // least recently used first
 	waiting int
+	blocked uint64 // the dispatch pass that found this key unable to serve a waiter
 }
 
 // waiter is a request queued for a connection or a dial permit.
 type waiter struct {
-	hp   *hostPool
-	ch   chan grant // buffered, one grant at most
-	done bool       // granted or removed; guarded by Connector.mu
+	hp    *hostPool
+	ch    chan grant // buffered, one grant at most
+	done  bool       // granted or removed; guarded by Connector.mu
+	fresh bool       // a stale-connection retry: a new connection only
 }
 
 type grant struct {
@@ -175,6 +178,9 @@ type acquireOpts struct {
 // limits allow, else one handed over in FIFO order. reused reports an idle connection taken.
 func (c *Connector) acquire(ctx context.Context, key poolKey, o acquireOpts) (pc *conn, reused bool, err error) {
 	for {
+		if ctx.Err() != nil {
+			return nil, false, context.Cause(ctx) // never hand a cancelled request a connection
+		}
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
@@ -196,13 +202,13 @@ func (c *Connector) acquire(ctx context.Context, key poolKey, o acquireOpts) (pc
 				continue
 			}
 		}
-		if c.reserveLocked(hp) {
+		if c.reserveLocked(hp) || (o.fresh && c.reserveFreshLocked(hp)) {
 			c.mu.Unlock()
 			pc, err := c.dial(ctx, hp, o)
 			return pc, false, err
 		}
 		// Wait in line. The connect phase (and Total) bounds the wait.
-		w := &waiter{hp: hp, ch: make(chan grant, 1)}
+		w := &waiter{hp: hp, ch: make(chan grant, 1), fresh: o.fresh}
 		c.waiters = append(c.waiters, w)
 		hp.waiting++
 		c.mu.Unlock()
@@ -226,7 +232,7 @@ func (c *Connector) acquire(ctx context.Context, key poolKey, o acquireOpts) (pc
 // wait blocks until w is granted, ctx is done or the connect deadline passes. A grant that races
 // with cancellation is handed back to the pool.
 func (c *Connector) wait(ctx context.Context, w *waiter, dl *deadlines) (grant, error) {
-	deadline, phase := dl.connect(time.Now())
+	deadline, phase := dl.connect()
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
 		t := time.NewTimer(time.Until(deadline))
@@ -258,12 +264,29 @@ func (c *Connector) wait(ctx context.Context, w *waiter, dl *deadlines) (grant, 
 	c.mu.Unlock()
 	if g, ok := <-w.ch; ok {
 		if g.pc != nil {
-			c.release(g.pc, true)
+			c.requeue(g.pc)
 		} else {
 			c.unreserve(w.hp)
 		}
 	}
 	return grant{}, cause
+}
+
+// requeue puts back an idle connection that was handed to a waiter who left, keeping its age.
+func (c *Connector) requeue(pc *conn) {
+	c.mu.Lock()
+	hp := pc.hp
+	if c.closed {
+		pc.closeNow()
+		hp.open--
+		c.open--
+	} else {
+		i, _ := slices.BinarySearchFunc(hp.idle, pc.lastUsed, func(x *conn, t time.Time) int { return x.lastUsed.Compare(t) })
+		hp.idle = slices.Insert(hp.idle, i, pc)
+	}
+	c.dispatchLocked()
+	c.forgetLocked(hp)
+	c.mu.Unlock()
 }
 
 // alive reports whether an idle connection can carry a request: one non-blocking peek finds no
@@ -285,7 +308,7 @@ func (c *Connector) popIdleLocked(hp *hostPool) *conn {
 			// Expired: closing under the lock is a cheap syscall, and rare.
 			hp.open--
 			c.open--
-			pc.close()
+			pc.closeNow()
 			continue
 		}
 		return pc
@@ -305,12 +328,29 @@ func (c *Connector) reserveLocked(hp *hostPool) bool {
 		if evicted == nil {
 			return false
 		}
-		evicted.close()
+		evicted.closeNow()
 	}
 	hp.open++
 	hp.dialing++
 	c.open++
 	return true
+}
+
+// reserveFreshLocked is reserveLocked for the stale-connection retry, which must not take an idle
+// connection: when the key is full of idle ones, the least recently used is closed to make room.
+func (c *Connector) reserveFreshLocked(hp *hostPool) bool {
+	if c.reserveLocked(hp) {
+		return true
+	}
+	if len(hp.idle) == 0 {
+		return false
+	}
+	pc := hp.idle[0]
+	hp.idle = slices.Delete(hp.idle, 0, 1)
+	hp.open--
+	c.open--
+	pc.closeNow()
+	return c.reserveLocked(hp)
 }
 
 // evictLocked removes the least recently used idle connection of a key other than keep.
@@ -367,7 +407,7 @@ func (c *Connector) release(pc *conn, reusable bool) {
 		hp.idle = append(hp.idle, pc)
 		c.scheduleJanitorLocked(pc.lastUsed)
 	case reusable:
-		pc.close()
+		pc.closeNow()
 		fallthrough
 	default:
 		hp.open--
@@ -393,16 +433,22 @@ func (c *Connector) discard(pc *conn) {
 // turn gets an idle connection of its key, or a permit if its key and the total allow. A waiter
 // whose key is saturated is skipped, so it never blocks others.
 func (c *Connector) dispatchLocked() {
+	c.pass++
 	for i := 0; i < len(c.waiters); {
 		w := c.waiters[i]
+		if w.hp.blocked == c.pass {
+			i++ // its key was found saturated earlier in this pass
+			continue
+		}
 		var g grant
-		if pc := c.popIdleLocked(w.hp); pc != nil {
+		if pc := c.popIdleFor(w); pc != nil {
 			g = grant{pc: pc, reused: true}
-		} else if c.reserveLocked(w.hp) {
+		} else if c.reserveLocked(w.hp) || (w.fresh && c.reserveFreshLocked(w.hp)) {
 		} else {
 			if c.cfg.Limit > 0 && c.open >= c.cfg.Limit && !c.hasIdleLocked() {
 				break // nothing can be freed for anyone
 			}
+			w.hp.blocked = c.pass
 			i++
 			continue
 		}
@@ -411,6 +457,14 @@ func (c *Connector) dispatchLocked() {
 		w.hp.waiting--
 		w.ch <- g
 	}
+}
+
+// popIdleFor takes an idle connection for w, unless w is a stale-connection retry.
+func (c *Connector) popIdleFor(w *waiter) *conn {
+	if w.fresh {
+		return nil
+	}
+	return c.popIdleLocked(w.hp)
 }
 
 func (c *Connector) hasIdleLocked() bool {
@@ -457,7 +511,7 @@ func (c *Connector) expireIdle() {
 		keep := hp.idle[:0]
 		for _, pc := range hp.idle {
 			if now.Sub(pc.lastUsed) >= c.cfg.IdleTimeout {
-				pc.close()
+				pc.closeNow()
 				hp.open--
 				c.open--
 				continue

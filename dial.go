@@ -28,7 +28,7 @@ func (c *Connector) dial(ctx context.Context, hp *hostPool, o acquireOpts) (*con
 
 func (c *Connector) dialConn(ctx context.Context, key poolKey, o acquireOpts) (*conn, error) {
 	parent := ctx
-	deadline, phase := o.dl.connect(time.Now())
+	deadline, phase := o.dl.connect()
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
@@ -144,6 +144,12 @@ func (c *Connector) race(ctx context.Context, addrs []netip.Addr, port string, k
 			}
 			if firstErr == nil {
 				firstErr = r.err
+			}
+			if next < len(addrs) && pending > 0 {
+				// A failure starts the next attempt at once (RFC 8305), not after the delay.
+				start(addrs[next])
+				next, pending = next+1, pending+1
+				timer.Reset(c.cfg.HappyEyeballsDelay)
 			}
 		case <-timer.C:
 			if next < len(addrs) {

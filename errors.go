@@ -100,8 +100,8 @@ func (e *SSLError) Unwrap() error { return e.Err }
 func (e *SSLError) Is(target error) bool { return target == ErrConnector }
 
 // ServerDisconnectedError reports a connection that ended, or was reset, before the response head
-// was complete. Retried says whether the stale-connection retry was already spent; when it was
-// not attempted, Reason says why (for example a POST without Idempotency-Key).
+// was complete. When the stale-connection retry was not attempted, Reason says why (for example
+// a POST without Idempotency-Key).
 type ServerDisconnectedError struct {
 	Err    error
 	Reason string

@@ -24,9 +24,10 @@ var bufWriterPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 
 var headScratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); return &b }}
 
 // send makes one hop: a connection from the pool, the request written, the head read. A request
-// that failed on a reused connection before any response byte arrived is sent once more on a new
+// that failed on a reused connection before a status line arrived is sent once more on a new
 // connection when it is replayable (the stale keep-alive rule).
 func (s *Session) send(ctx context.Context, r *outRequest, dl *deadlines) (*Response, error) {
+	dl.startHop()
 	for attempt := 0; ; attempt++ {
 		pc, reused, err := s.conn.acquire(ctx, r.key, acquireOpts{dl: dl, fresh: attempt > 0, peek: !r.replayable()})
 		if err != nil {
@@ -53,14 +54,19 @@ func (s *Session) send(ctx context.Context, r *outRequest, dl *deadlines) (*Resp
 }
 
 // exchange writes the request on pc and reads the response head. stale reports a failure before
-// any response byte, one that a fresh connection might not have.
+// a status line arrived, one that a fresh connection might not have.
 func (s *Session) exchange(ctx context.Context, pc *conn, r *outRequest, dl *deadlines) (resp *Response, stale bool, err error) {
-	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, pc.interrupt)
-	}
+	// Bind first, then register the interrupt: once registered, nothing clears its flag.
 	pc.begin(ctx, dl)
-	ex := &exchangeState{c: s.conn, pc: pc, stop: stop}
+	ex := &exchangeState{c: s.conn, pc: pc}
+	if ctx.Done() != nil {
+		ex.stop = context.AfterFunc(ctx, pc.interrupt)
+	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled before a byte was sent; AfterFunc may not have run its goroutine yet.
+		ex.finish(false)
+		return nil, false, context.Cause(ctx)
+	}
 
 	bodyLen := r.bodyLen()
 	bp := writeBufPool.Get().(*[]byte)
@@ -73,7 +79,9 @@ func (s *Session) exchange(ctx context.Context, pc *conn, r *outRequest, dl *dea
 	_, werr := pc.Write(buf)
 	*bp = buf
 	writeBufPool.Put(bp)
-	if werr == nil && !inline {
+	if werr != nil {
+		ex.werr = werr // the connection is not reused, whatever comes back
+	} else if !inline {
 		ex.startBodyWriter(b, bodyLen)
 	}
 
@@ -83,18 +91,18 @@ func (s *Session) exchange(ctx context.Context, pc *conn, r *outRequest, dl *dea
 	if cap(*scratch) <= 64<<10 {
 		headScratchPool.Put(scratch)
 	}
+	pc.headDone.Store(true)
 	if err == nil && resp.head.Status == 101 {
-		err = &http1.ParseError{Reason: "unexpected 101 Switching Protocols (no upgrade was asked for)", Offset: 0}
+		err = &http1.ParseError{Reason: "unexpected 101 Switching Protocols (no upgrade was asked for)"}
 	}
 	if err != nil {
 		if werr != nil && n == 0 {
 			err = werr // the write failed and nothing came back: report the write
 		}
-		cause := s.headError(pc, err)
+		cause := s.headError(pc, ex, err)
 		ex.finish(false)
-		stale = n == 0 && ctx.Err() == nil && isDisconnect(err)
-		if !stale && ctx.Err() == nil && n > 0 && isStatusLineError(err, n) {
-			stale = true // bytes that are not a status line: left over from an earlier response
+		if ctx.Err() == nil && !errors.As(cause, new(*BodySourceError)) {
+			stale = (n == 0 && isDisconnect(err)) || isStatusLineError(err)
 		}
 		return nil, stale, cause
 	}
@@ -108,14 +116,17 @@ func (s *Session) exchange(ctx context.Context, pc *conn, r *outRequest, dl *dea
 	return resp, false, nil
 }
 
-// headError classifies an error met while writing the request or reading the head.
-func (s *Session) headError(pc *conn, err error) error {
+// headError classifies an error met while writing the request or reading the head: the caller's
+// context first, then a failure of the caller's body reader, then the response itself.
+func (s *Session) headError(pc *conn, ex *exchangeState, err error) error {
 	var pe *http1.ParseError
 	switch {
-	case errors.As(err, &pe):
-		return &MalformedResponseError{Reason: pe.Reason, Offset: pe.Offset}
 	case pc.ctx.Err() != nil:
 		return context.Cause(pc.ctx)
+	case ex.sourceErr() != nil:
+		return ex.sourceErr()
+	case errors.As(err, &pe):
+		return &MalformedResponseError{Reason: pe.Reason, Offset: pe.Offset}
 	case isDisconnect(err), err == http1.ErrHeadTruncated:
 		return &ServerDisconnectedError{Err: err}
 	}
@@ -129,10 +140,33 @@ func isDisconnect(err error) bool {
 		err == http1.ErrHeadTruncated
 }
 
-// isStatusLineError reports a malformed status line read as the first line of a response.
-func isStatusLineError(err error, n int64) bool {
+// isStatusLineError reports bytes that are not a status line where the first response should
+// begin: left over from an earlier response on a reused connection.
+func isStatusLineError(err error) bool {
 	var pe *http1.ParseError
-	return errors.As(err, &pe) && pe.Offset == 0
+	return errors.As(err, &pe) && pe.StatusLine
+}
+
+// BodySourceError reports that the request body could not be read from the caller's reader (or
+// was shorter than the Content-Length the caller set). The request was abandoned.
+type BodySourceError struct {
+	Err error
+}
+
+func (e *BodySourceError) Error() string { return "reading the request body: " + e.Err.Error() }
+
+// Unwrap returns the reader's error.
+func (e *BodySourceError) Unwrap() error { return e.Err }
+
+// sourceReader tags errors of the caller's body reader, to tell them from socket errors.
+type sourceReader struct{ r io.Reader }
+
+func (s sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &BodySourceError{Err: err}
+	}
+	return n, err
 }
 
 // exchangeState is what a response holds of its connection until the body is done.
@@ -141,13 +175,35 @@ type exchangeState struct {
 	pc   *conn
 	stop func() bool
 
-	body  *body         // the body being written
-	done  chan struct{} // closed when the body writer returns
-	werr  error         // the body writer's result, read after done
-	freed bool
+	body *body         // the body being written by the writer goroutine
+	done chan struct{} // closed when the body writer returns
+	werr error         // the write's result; the writer's is read after done
+
+	// mu hands the connection over to a body writer that outlives the exchange.
+	mu         sync.Mutex
+	writerDone bool
+	orphaned   bool // finish returned first: the writer releases the connection
+	freed      bool
 }
 
-// startBodyWriter writes the body on its own goroutine, joined by finish.
+// sourceErr returns the body writer's error if it came from the caller's reader.
+func (ex *exchangeState) sourceErr() error {
+	if ex.done == nil {
+		return nil
+	}
+	select {
+	case <-ex.done:
+		var se *BodySourceError
+		if errors.As(ex.werr, &se) {
+			return se
+		}
+	default:
+	}
+	return nil
+}
+
+// startBodyWriter writes the body on its own goroutine. When the caller's reader fails before
+// the response head arrived, the head read is aborted so the failure is reported at once.
 func (ex *exchangeState) startBodyWriter(b *body, bodyLen int64) {
 	ex.done = make(chan struct{})
 	ex.body = b
@@ -160,8 +216,18 @@ func (ex *exchangeState) startBodyWriter(b *body, bodyLen int64) {
 		if err == nil {
 			pc.armAfterWrite()
 		}
+		ex.mu.Lock()
 		ex.werr = err
-		close(ex.done)
+		ex.writerDone = true
+		orphaned := ex.orphaned
+		ex.mu.Unlock()
+		close(ex.done) // before abortRead: the woken head read finds werr
+		switch {
+		case orphaned:
+			ex.c.release(pc, false)
+		case errors.As(err, new(*BodySourceError)) && !pc.headDone.Load():
+			pc.abortRead()
+		}
 	}()
 }
 
@@ -171,20 +237,21 @@ func writeBody(pc *conn, b *body, bodyLen int64) error {
 		return err
 	}
 	b.used = true
+	src := sourceReader{b.r}
 	bw := bufWriterPool.Get().(*bufio.Writer)
 	bw.Reset(pc)
 	defer func() { bw.Reset(nil); bufWriterPool.Put(bw) }()
 	var err error
 	if bodyLen == http1.LenChunked {
 		cw := &http1.ChunkedWriter{W: bw}
-		if _, err = io.Copy(cw, b.r); err == nil {
+		if _, err = io.Copy(cw, src); err == nil {
 			err = cw.Close()
 		}
 	} else {
 		var n int64
-		n, err = io.Copy(bw, io.LimitReader(b.r, bodyLen))
+		n, err = io.Copy(bw, io.LimitReader(src, bodyLen))
 		if err == nil && n < bodyLen {
-			err = errors.New("request body shorter than its Content-Length")
+			err = &BodySourceError{Err: errors.New("body shorter than its Content-Length")}
 		}
 	}
 	if err == nil {
@@ -206,35 +273,39 @@ func (ex *exchangeState) writing() bool {
 	}
 }
 
-// finish ends the exchange once: joins the body writer (closing the connection first if it is
-// still writing), stops the cancellation hook and gives the connection back, reused only when
-// reusable and nothing went wrong on either side.
+// finish ends the exchange once: stops the cancellation hook and gives the connection back,
+// reused only when reusable and nothing went wrong on either side. A body writer still running
+// is stopped by closing the socket (and the body, if it is an io.Closer); if it is blocked in
+// the caller's reader, finish does not wait: the writer releases the connection when it returns,
+// and the connection's slot stays counted until then.
 func (ex *exchangeState) finish(reusable bool) {
 	if ex.freed {
 		return
 	}
 	ex.freed = true
 	pc := ex.pc
+	if ex.stop != nil && !ex.stop() {
+		reusable = false // the interrupt ran, or is running: the deadlines are poisoned
+	}
+	if ex.done == nil && ex.werr != nil {
+		reusable = false
+	}
 	if ex.done != nil {
-		select {
-		case <-ex.done:
-		default:
-			// The exchange ended before the body was sent (an early response, an error): close
-			// the socket to unblock a write, and the body, if it is a Closer, to unblock a read.
-			reusable = false
-			_ = pc.raw.Close()
+		ex.mu.Lock()
+		if !ex.writerDone {
+			ex.orphaned = true
+			ex.mu.Unlock()
+			pc.closeNow()
 			if c, ok := ex.body.r.(io.Closer); ok {
 				_ = c.Close()
 			}
-			<-ex.done
+			return
 		}
+		ex.mu.Unlock()
 		pc.writerActive = false
 		if ex.werr != nil {
 			reusable = false
 		}
-	}
-	if ex.stop != nil && !ex.stop() {
-		reusable = false // the interrupt ran, or is running: the deadlines are poisoned
 	}
 	ex.c.release(pc, reusable)
 }

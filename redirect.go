@@ -55,6 +55,7 @@ func (r *outRequest) redirect(status int, loc string) (*outRequest, error) {
 		return nil, &InvalidURLError{URL: u.Redacted(), Reason: "redirect to a non-HTTP URL refused"}
 	}
 	next := *r
+	next.shared = true // the previous hop's map: copy before changing
 	if err := next.setURL(u); err != nil {
 		return nil, err
 	}

@@ -32,7 +32,8 @@ type Session struct {
 }
 
 // NewSession validates cfg and returns a session. It starts no goroutine.
-// Errors: *InvalidURLError for a bad BaseURL, *InvalidHeaderError for a bad default header.
+// Errors: *InvalidURLError for a bad BaseURL, *InvalidHeaderError for a bad default header
+// (including Content-Length, Transfer-Encoding and Host, which only a request may set).
 func NewSession(cfg Config) (*Session, error) {
 	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
@@ -40,6 +41,11 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	if err := validateHeader(cfg.Header); err != nil {
 		return nil, err
+	}
+	for _, k := range [...]string{"Content-Length", "Transfer-Encoding", "Host"} {
+		if _, ok := getFold(cfg.Header, k); ok {
+			return nil, &InvalidHeaderError{Name: k, Reason: "not allowed as a session default: it belongs to one request"}
+		}
 	}
 	s := &Session{
 		base:         base,

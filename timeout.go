@@ -78,7 +78,16 @@ func orDefault(d, def time.Duration) time.Duration {
 type deadlines struct {
 	t     Timeout // resolved: zero fields are off
 	total time.Time
+
+	// The connect phase of the current hop, fixed when it first waits or dials, so that a pool
+	// wait, DNS and every dial attempt (and a stale retry) share one Connect budget.
+	conn      time.Time
+	connPhase string
+	connSet   bool
 }
+
+// startHop begins a redirect hop: its connection gets a Connect budget of its own.
+func (d *deadlines) startHop() { d.connSet = false }
 
 func newDeadlines(t Timeout, now time.Time) deadlines {
 	d := deadlines{t: t}
@@ -88,16 +97,18 @@ func newDeadlines(t Timeout, now time.Time) deadlines {
 	return d
 }
 
-// connect returns the deadline of a connection's acquisition starting now, and the phase that
-// owns it.
-func (d *deadlines) connect(now time.Time) (time.Time, string) {
-	if d.t.Connect > 0 {
-		c := now.Add(d.t.Connect)
-		if d.total.IsZero() || c.Before(d.total) {
-			return c, PhaseConnect
+// connect returns the deadline of this hop's connect phase, and the phase that owns it: the
+// first call fixes it at now+Connect (or Total, when earlier).
+func (d *deadlines) connect() (time.Time, string) {
+	if !d.connSet {
+		d.conn, d.connPhase, d.connSet = d.total, PhaseTotal, true
+		if d.t.Connect > 0 {
+			if c := time.Now().Add(d.t.Connect); d.total.IsZero() || c.Before(d.total) {
+				d.conn, d.connPhase = c, PhaseConnect
+			}
 		}
 	}
-	return d.total, PhaseTotal
+	return d.conn, d.connPhase
 }
 
 // timeoutError builds the error for an expired phase.

@@ -15,6 +15,9 @@ import (
 type ParseError struct {
 	Reason string
 	Offset int64
+	// StatusLine is set when the first status line of a response is what is broken: no valid
+	// status line arrived (a client may then treat the bytes as left over on a stale connection).
+	StatusLine bool
 }
 
 func (e *ParseError) Error() string {

@@ -105,17 +105,20 @@ func readOneHead(br *bufio.Reader, lim Limits, h *Head, scratch *[]byte, base in
 	var off int64
 	if n, err := checkVersionPrefix(br); err != nil {
 		if pe, ok := err.(*ParseError); ok {
-			pe.Offset = base
+			pe.Offset, pe.StatusLine = base, base == 0
 		}
 		return int64(n), err
 	}
 	line, n, err := readLine(br, lim.MaxLineSize, &long, "status line")
 	off += int64(n)
 	if err != nil {
+		if pe, ok := err.(*ParseError); ok {
+			pe.StatusLine = base == 0
+		}
 		return off, offsetErr(err, base)
 	}
 	if err := parseStatusLine(line, h); err != nil {
-		return off, &ParseError{Reason: err.Error(), Offset: base}
+		return off, &ParseError{Reason: err.Error(), Offset: base, StatusLine: base == 0}
 	}
 	head = append(head, line...)
 	head = append(head, '\n')
