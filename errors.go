@@ -186,6 +186,17 @@ func (e *PayloadError) Unwrap() error { return e.Err }
 // Is reports the ErrPayload category.
 func (e *PayloadError) Is(target error) bool { return target == ErrPayload }
 
+// BodySourceError reports that the request body could not be read from the caller's reader (or
+// was shorter than the Content-Length the caller set). The request was abandoned.
+type BodySourceError struct {
+	Err error
+}
+
+func (e *BodySourceError) Error() string { return "reading the request body: " + e.Err.Error() }
+
+// Unwrap returns the reader's error.
+func (e *BodySourceError) Unwrap() error { return e.Err }
+
 // ResponseError is returned for a 4xx or 5xx status when RaiseForStatus is on, and by
 // [Response.RaiseForStatus]. The response's body was closed.
 type ResponseError struct {

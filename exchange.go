@@ -147,17 +147,6 @@ func isStatusLineError(err error) bool {
 	return errors.As(err, &pe) && pe.StatusLine
 }
 
-// BodySourceError reports that the request body could not be read from the caller's reader (or
-// was shorter than the Content-Length the caller set). The request was abandoned.
-type BodySourceError struct {
-	Err error
-}
-
-func (e *BodySourceError) Error() string { return "reading the request body: " + e.Err.Error() }
-
-// Unwrap returns the reader's error.
-func (e *BodySourceError) Unwrap() error { return e.Err }
-
 // sourceReader tags errors of the caller's body reader, to tell them from socket errors.
 type sourceReader struct{ r io.Reader }
 
