@@ -88,14 +88,20 @@ func (r *Response) endOfBody() {
 func (r *Response) fail(err error) error {
 	ex := r.ex
 	r.ex = nil
-	r.err = &RequestError{Method: r.Method, URL: r.url.Redacted(), Err: r.bodyCause(ex.pc, err)}
+	r.err = &RequestError{Method: r.Method, URL: r.url.Redacted(), Err: r.bodyCause(ex, err)}
 	ex.finish(false)
 	return r.err
 }
 
 // bodyCause classifies a body read error: the context first, then our deadlines, then framing,
 // truncation and decoding.
-func (r *Response) bodyCause(pc *conn, err error) error {
+func (r *Response) bodyCause(ex *exchangeState, err error) error {
+	pc := ex.pc
+	if errors.Is(err, errReadAborted) {
+		if se := ex.sourceErr(); se != nil {
+			return se // the request body failed; the response read was cut short for it
+		}
+	}
 	if raw := r.body.Err(); raw != nil && raw != io.EOF {
 		err = raw // the decoder saw the raw body's failure; report that
 	}

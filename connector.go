@@ -283,6 +283,7 @@ func (c *Connector) requeue(pc *conn) {
 	} else {
 		i, _ := slices.BinarySearchFunc(hp.idle, pc.lastUsed, func(x *conn, t time.Time) int { return x.lastUsed.Compare(t) })
 		hp.idle = slices.Insert(hp.idle, i, pc)
+		c.scheduleJanitorLocked(pc.lastUsed)
 	}
 	c.dispatchLocked()
 	c.forgetLocked(hp)

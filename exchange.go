@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/aiohttp-go/aiohttp/internal/http1"
@@ -27,8 +28,8 @@ var headScratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<10); r
 // that failed on a reused connection before a status line arrived is sent once more on a new
 // connection when it is replayable (the stale keep-alive rule).
 func (s *Session) send(ctx context.Context, r *outRequest, dl *deadlines) (*Response, error) {
-	dl.startHop()
 	for attempt := 0; ; attempt++ {
+		dl.startHop() // each acquisition, the stale retry's too, gets its own Connect budget
 		pc, reused, err := s.conn.acquire(ctx, r.key, acquireOpts{dl: dl, fresh: attempt > 0, peek: !r.replayable()})
 		if err != nil {
 			return nil, err
@@ -59,13 +60,18 @@ func (s *Session) exchange(ctx context.Context, pc *conn, r *outRequest, dl *dea
 	// Bind first, then register the interrupt: once registered, nothing clears its flag.
 	pc.begin(ctx, dl)
 	ex := &exchangeState{c: s.conn, pc: pc}
+	if err := ctx.Err(); err != nil {
+		ex.finish(true) // cancelled before a byte was sent: the connection is clean
+		return nil, false, context.Cause(ctx)
+	}
 	if ctx.Done() != nil {
 		ex.stop = context.AfterFunc(ctx, pc.interrupt)
-	}
-	if err := ctx.Err(); err != nil {
-		// Cancelled before a byte was sent; AfterFunc may not have run its goroutine yet.
-		ex.finish(false)
-		return nil, false, context.Cause(ctx)
+		if err := ctx.Err(); err != nil {
+			// Cancelled just now; the interrupt's goroutine may not have run yet. finish keeps
+			// the connection only if stop() shows the interrupt never started.
+			ex.finish(true)
+			return nil, false, context.Cause(ctx)
+		}
 	}
 
 	bodyLen := r.bodyLen()
@@ -147,10 +153,20 @@ func isStatusLineError(err error) bool {
 	return errors.As(err, &pe) && pe.StatusLine
 }
 
-// sourceReader tags errors of the caller's body reader, to tell them from socket errors.
-type sourceReader struct{ r io.Reader }
+// errBodyStopped ends a body writer whose exchange is over.
+var errBodyStopped = errors.New("request body no longer wanted: the exchange ended")
+
+// sourceReader tags errors of the caller's body reader, to tell them from socket errors, and
+// stops reading from it once the exchange has ended.
+type sourceReader struct {
+	r       io.Reader
+	stopped *atomic.Bool
+}
 
 func (s sourceReader) Read(p []byte) (int, error) {
+	if s.stopped.Load() {
+		return 0, errBodyStopped
+	}
 	n, err := s.r.Read(p)
 	if err != nil && err != io.EOF {
 		err = &BodySourceError{Err: err}
@@ -168,6 +184,8 @@ type exchangeState struct {
 	done chan struct{} // closed when the body writer returns
 	werr error         // the write's result; the writer's is read after done
 
+	// stopped is set when the exchange ends: the writer reads no more from the body.
+	stopped atomic.Bool
 	// mu hands the connection over to a body writer that outlives the exchange.
 	mu         sync.Mutex
 	writerDone bool
@@ -196,11 +214,15 @@ func (ex *exchangeState) sourceErr() error {
 func (ex *exchangeState) startBodyWriter(b *body, bodyLen int64) {
 	ex.done = make(chan struct{})
 	ex.body = b
+	if b.data == nil {
+		b.used = true
+		b.writer = ex.done // rewind waits for this writer to let go of the reader
+	}
 	pc := ex.pc
 	pc.writerActive = true
 	pc.writing.Store(true)
 	go func() {
-		err := writeBody(pc, b, bodyLen)
+		err := writeBody(pc, b, bodyLen, &ex.stopped)
 		pc.writing.Store(false)
 		if err == nil {
 			pc.armAfterWrite()
@@ -220,13 +242,12 @@ func (ex *exchangeState) startBodyWriter(b *body, bodyLen int64) {
 	}()
 }
 
-func writeBody(pc *conn, b *body, bodyLen int64) error {
+func writeBody(pc *conn, b *body, bodyLen int64, stopped *atomic.Bool) error {
 	if b.data != nil {
 		_, err := pc.Write(b.data)
 		return err
 	}
-	b.used = true
-	src := sourceReader{b.r}
+	src := sourceReader{b.r, stopped}
 	bw := bufWriterPool.Get().(*bufio.Writer)
 	bw.Reset(pc)
 	defer func() { bw.Reset(nil); bufWriterPool.Put(bw) }()
@@ -280,6 +301,7 @@ func (ex *exchangeState) finish(reusable bool) {
 		reusable = false
 	}
 	if ex.done != nil {
+		ex.stopped.Store(true)
 		ex.mu.Lock()
 		if !ex.writerDone {
 			ex.orphaned = true

@@ -3,15 +3,20 @@ package aiohttp
 // Regression tests for defects found in review; each comment names what used to go wrong.
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aiohttp-go/aiohttp/internal/rawserver"
@@ -288,4 +293,233 @@ func TestRegressionPreCancelledRequestNotSent(t *testing.T) {
 	if posts > 0 {
 		t.Errorf("%d POSTs made with an already-cancelled ctx reached the server", posts)
 	}
+}
+
+// slowSeeker is a mutex-guarded io.ReadSeeker (not an io.Closer) that yields 1 KiB per Read after
+// a short sleep. It counts overlapping calls: two goroutines reading it at once.
+type slowSeeker struct {
+	mu       sync.Mutex
+	data     []byte
+	off      int
+	inside   int
+	overlaps int
+}
+
+func (s *slowSeeker) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	s.inside++
+	if s.inside > 1 {
+		s.overlaps++
+	}
+	s.mu.Unlock()
+	time.Sleep(2 * time.Millisecond)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inside--
+	if s.off >= len(s.data) {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 1024)], s.data[s.off:])
+	s.off += n
+	return n, nil
+}
+
+func (s *slowSeeker) Seek(off int64, whence int) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch whence {
+	case io.SeekStart:
+		s.off = int(off)
+	case io.SeekCurrent:
+		s.off += int(off)
+	}
+	return int64(s.off), nil
+}
+
+// A 307 that arrives while a streaming body is still being sent: finish orphans the body writer,
+// follow() rewinds the body and the next hop's writer reads the same reader while the orphaned
+// writer still does. The redirected request carries a corrupted (shorter) body.
+func TestRegressionRedirectRewindWaitsForOldWriter(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16) // 64 KiB
+	got := make(chan []byte, 1)
+	srv := rawserver.Start(t, func(c *rawserver.Conn) {
+		req, err := http.ReadRequest(c.R) // head only
+		if err != nil {
+			return
+		}
+		if req.URL.Path == "/start" {
+			_ = c.Send("HTTP/1.1 307 Temporary Redirect\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n")
+			_, _ = io.Copy(io.Discard, c.R) // until the client closes
+			return
+		}
+		b, _ := io.ReadAll(req.Body)
+		got <- b
+		_ = c.Send(rawserver.Response(200, "ok"))
+	})
+	s := tlSession(t, Config{})
+	src := &slowSeeker{data: data}
+	resp, err := s.Post(context.Background(), srv.URL+"/start", Body(src), Header{"Idempotency-Key": {"k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Close()
+	b := <-got
+	src.mu.Lock()
+	overlaps := src.overlaps
+	src.mu.Unlock()
+	if overlaps > 0 || !bytes.Equal(b, data) {
+		t.Fatalf("redirected body: %d bytes received, want %d (equal=%v); overlapping reads of the source: %d",
+			len(b), len(data), bytes.Equal(b, data), overlaps)
+	}
+}
+
+// The same race on the stale-connection retry: a PUT on a reused connection that the server
+// drops without answering is retried after body.rewind() while the first attempt's writer,
+// orphaned by finish, still reads the body.
+func TestRegressionStaleRetryRewindWaitsForOldWriter(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16)
+	got := make(chan []byte, 1)
+	var firstPut atomic.Bool
+	srv := rawserver.Start(t, func(c *rawserver.Conn) {
+		for {
+			req, err := http.ReadRequest(c.R)
+			if err != nil {
+				return
+			}
+			if req.Method == "GET" {
+				_, _ = io.Copy(io.Discard, req.Body)
+				_ = c.Send(rawserver.Response(200, "ok"))
+				continue
+			}
+			if firstPut.CompareAndSwap(false, true) {
+				return // drop the reused connection without a byte of response
+			}
+			b, _ := io.ReadAll(req.Body)
+			got <- b
+			_ = c.Send(rawserver.Response(200, "ok"))
+			return
+		}
+	})
+	s := tlSession(t, Config{})
+	if err := getText(context.Background(), s, srv.URL+"/warm"); err != nil {
+		t.Fatal(err)
+	}
+	src := &slowSeeker{data: data}
+	resp, err := s.Put(context.Background(), srv.URL+"/up", Body(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Close()
+	b := <-got
+	src.mu.Lock()
+	overlaps := src.overlaps
+	src.mu.Unlock()
+	if overlaps > 0 || !bytes.Equal(b, data) {
+		t.Fatalf("retried body: %d bytes received, want %d (equal=%v); overlapping reads of the source: %d",
+			len(b), len(data), bytes.Equal(b, data), overlaps)
+	}
+}
+
+// requeue does not schedule the janitor. If the janitor fired (finding nothing idle) while the
+// connection was handed to a waiter that then left, the requeued connection is never expired.
+func TestRegressionRequeuedConnectionExpires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := pipeSession(t, ConnectorConfig{IdleTimeout: 2 * time.Second}, Timeout{})
+		if err := getText(t.Context(), s, "http://10.0.0.1/"); err != nil {
+			t.Fatal(err)
+		}
+		c := s.Connector()
+		c.mu.Lock()
+		pc := c.popIdleLocked(c.hosts[poolKey{"http", "10.0.0.1:80"}]) // as dispatchLocked does for a waiter
+		c.mu.Unlock()
+		time.Sleep(3 * time.Second) // the janitor fires with nothing idle and is not re-armed
+		synctest.Wait()
+		c.requeue(pc) // the waiter's ctx fired at the moment of the grant (wait's tail)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if st := c.Stats(); st.Open != 0 {
+			t.Fatalf("requeued connection still open a minute past IdleTimeout (2s): %+v", st)
+		}
+	})
+}
+
+// The connect budget of a hop is fixed at the first pool wait and then also covers the first
+// attempt's exchange: the stale retry's dial finds it spent and fails with a connect timeout,
+// though the hop spent 1 s obtaining connections.
+func TestRegressionConnectBudgetPerAcquisition(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var conns atomic.Int32
+		s, err := NewSession(Config{Timeout: Timeout{Connect: 5 * time.Second},
+			ConnectorConfig: ConnectorConfig{LimitPerHost: 1, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				if err := ctx.Err(); err != nil {
+					return nil, err // as a real dialer does
+				}
+				client, server := net.Pipe()
+				first := conns.Add(1) == 1
+				go func() {
+					defer server.Close()
+					br := bufio.NewReader(server)
+					for {
+						req, err := http.ReadRequest(br)
+						if err != nil {
+							return
+						}
+						io.Copy(io.Discard, req.Body)
+						if req.URL.Path == "/flaky" && first {
+							time.Sleep(6 * time.Second)
+							return // hang up without a response: a stale-connection failure
+						}
+						io.WriteString(server, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					}
+				}()
+				return client, nil
+			}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		hold, err := s.Get(t.Context(), "http://10.0.0.1/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(time.Second, func() { hold.Bytes(); hold.Close() })
+		// Waits 1 s in the pool (the connect phase starts), gets the idle connection, which the
+		// server drops after 6 s: the retry on a fresh connection should succeed.
+		err = getText(t.Context(), s, "http://10.0.0.1/flaky")
+		if err != nil {
+			t.Fatalf("stale retry failed: %v (dials: %d)", err, conns.Load())
+		}
+	})
+}
+
+// A request whose ctx is cancelled after acquire handed it an idle connection (the grant won
+// wait's select, or ctx fired between acquire's check and the pop): exchange's early check
+// finishes with reusable=false and closes a pooled connection that never carried a byte, though
+// stop() reported the interrupt never ran (DESIGN: such a connection goes back to the pool).
+func TestRegressionCancelledBeforeSendKeepsConn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := pipeSession(t, ConnectorConfig{}, Timeout{})
+		if err := getText(t.Context(), s, "http://10.0.0.1/"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.prepare("GET", "http://10.0.0.1/", &requestBuilder{maxRedirects: -1, raise: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dl := newDeadlines(Timeout{}, time.Now())
+		ctx, cancel := context.WithCancel(t.Context())
+		pc, reused, err := s.conn.acquire(ctx, r.key, acquireOpts{dl: &dl})
+		if err != nil || !reused {
+			t.Fatal(err, reused)
+		}
+		cancel()
+		_, _, err = s.exchange(ctx, pc, r, &dl)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st := s.Connector().Stats(); st.Open == 0 {
+			t.Fatalf("the idle connection was closed: %+v", st)
+		}
+	})
 }

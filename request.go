@@ -185,7 +185,8 @@ type body struct {
 	start       int64     // r's offset when first used
 	size        int64     // -1: unknown, sent chunked
 	contentType string
-	used        bool // r has been read from
+	used        bool          // r has been read from
+	writer      chan struct{} // closed when the goroutine writing r returns
 }
 
 func newBody(r io.Reader) *body {
@@ -226,6 +227,12 @@ func (b *body) rewindable() bool {
 func (b *body) rewind() error {
 	if b == nil || b.data != nil || !b.used {
 		return nil
+	}
+	if b.writer != nil {
+		// A writer of an ended exchange reads no more, but may be inside one Read: wait for it,
+		// or two writers would share the reader.
+		<-b.writer
+		b.writer = nil
 	}
 	if b.seeker == nil {
 		return ErrBodyNotReplayable
