@@ -99,36 +99,49 @@ func (pc *conn) abortRead() {
 	pc.dlMu.Unlock()
 }
 
-// armRead sets the read deadline for the next read: Total, or now+SockRead when earlier. To
-// spare a syscall per read, a SockRead deadline is armed up to min(1s, SockRead/16) late and
-// left alone while it still lies in that window, so it fires never early and at most that late.
-// A Total deadline is always exact.
+// armRead sets the read deadline for the next read: Total, or now+SockRead when earlier.
+//
+// Moving a socket deadline costs a runtime timer update, and often a wake-up of the network
+// poller; doing it for every read and every request costs more than the rest of a small GET. So
+// a deadline is armed up to min(1s, its duration/16) late and left alone while it still lies in
+// that window: it fires never early, and at most that late. On a busy connection the deadline
+// then moves about once a second.
 func (pc *conn) armRead() error {
 	want, phase := pc.dl.total, PhaseTotal
-	var slack time.Duration
+	latest := later(want, pc.dl.t.Total)
 	if sr := pc.dl.t.SockRead; sr > 0 && !pc.writing.Load() {
 		if d, won := earliest(want, time.Now().Add(sr)); won {
 			want, phase = d, PhaseSockRead
-			slack = min(time.Second, sr/16)
-		}
-	}
-	armed := pc.readArmed
-	keep := armed.Equal(want) ||
-		(phase == PhaseSockRead && pc.readPhase == PhaseSockRead && !armed.Before(want) && armed.Sub(want) <= slack)
-	if !keep {
-		at := want
-		if phase == PhaseSockRead {
-			if at = want.Add(slack); !pc.dl.total.IsZero() && at.After(pc.dl.total) {
-				at, phase = pc.dl.total, PhaseTotal
+			if l := later(d, sr); latest.IsZero() || l.Before(latest) {
+				latest = l
 			}
 		}
-		if err := pc.raw.SetReadDeadline(at); err != nil {
+	}
+	if !inWindow(pc.readArmed, want, latest) {
+		if err := pc.raw.SetReadDeadline(latest); err != nil {
 			return err
 		}
-		pc.readArmed = at
+		pc.readArmed = latest
 	}
 	pc.readPhase = phase
 	return nil
+}
+
+// later returns the latest acceptable moment for a deadline due at d for a phase of length dur.
+func later(d time.Time, dur time.Duration) time.Time {
+	if d.IsZero() {
+		return d
+	}
+	return d.Add(min(time.Second, dur/16))
+}
+
+// inWindow reports whether an armed deadline fires neither before want nor after latest (zero
+// meaning no deadline).
+func inWindow(armed, want, latest time.Time) bool {
+	if want.IsZero() {
+		return armed.IsZero()
+	}
+	return !armed.IsZero() && !armed.Before(want) && !armed.After(latest)
 }
 
 // armAfterWrite starts SockRead when the body writer is done, for a head read already blocked.
@@ -150,13 +163,14 @@ func (pc *conn) armAfterWrite() {
 	}
 }
 
-// Write writes to the socket under the Total deadline.
+// Write writes to the socket under the Total deadline, armed as armRead arms it.
 func (pc *conn) Write(p []byte) (int, error) {
-	if want := pc.dl.total; !pc.writeArmed.Equal(want) {
-		if err := pc.raw.SetWriteDeadline(want); err != nil {
+	if want := pc.dl.total; !inWindow(pc.writeArmed, want, later(want, pc.dl.t.Total)) {
+		at := later(want, pc.dl.t.Total)
+		if err := pc.raw.SetWriteDeadline(at); err != nil {
 			return 0, err
 		}
-		pc.writeArmed = want
+		pc.writeArmed = at
 	}
 	if pc.interrupted.Load() {
 		return 0, pc.ctxErr()
@@ -201,14 +215,6 @@ func (pc *conn) end(reusable bool) bool {
 		pc.br = nil
 	}
 	return reusable
-}
-
-// clearDeadlines resets the socket for idle time.
-func (pc *conn) clearDeadlines() {
-	if !pc.readArmed.IsZero() || !pc.writeArmed.IsZero() {
-		_ = pc.raw.SetDeadline(time.Time{})
-		pc.readArmed, pc.writeArmed = time.Time{}, time.Time{}
-	}
 }
 
 // closeNow closes the socket without a TLS close_notify, which could block on a full send

@@ -393,10 +393,11 @@ func (c *Connector) dialed(hp *hostPool) {
 
 // release returns a connection after an exchange: to the idle list when reusable, else closed.
 func (c *Connector) release(pc *conn, reusable bool) {
+	// A reusable connection keeps its socket deadlines while idle: nothing reads it then (the
+	// reuse check peeks with a raw non-blocking syscall), and the next exchange moves them only
+	// if they do not fit its own (see conn.armRead).
 	reusable = pc.end(reusable) && !c.cfg.ForceClose
-	if reusable {
-		pc.clearDeadlines()
-	} else {
+	if !reusable {
 		pc.close() // before its slot is handed on: Limit bounds open sockets
 	}
 	c.mu.Lock()

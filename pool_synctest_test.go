@@ -174,8 +174,9 @@ func TestSyncTimeoutsFireOnTime(t *testing.T) {
 		within time.Duration // and how late
 	}{
 		{"sock_read", Timeout{SockRead: 10 * time.Second}, PhaseSockRead, 10 * time.Second, 625 * time.Millisecond},
-		{"total", Timeout{Total: 3 * time.Second}, PhaseTotal, 3 * time.Second, 0},
-		{"total before sock_read", Timeout{Total: 3 * time.Second, SockRead: 10 * time.Second}, PhaseTotal, 3 * time.Second, 0},
+		{"total", Timeout{Total: 3 * time.Second}, PhaseTotal, 3 * time.Second, 3 * time.Second / 16},
+		{"total before sock_read", Timeout{Total: 3 * time.Second, SockRead: 10 * time.Second}, PhaseTotal, 3 * time.Second, 3 * time.Second / 16},
+		{"total of a minute", Timeout{Total: time.Minute}, PhaseTotal, time.Minute, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

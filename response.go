@@ -151,7 +151,7 @@ func (r *Response) drain(pc *conn) bool {
 	if until := time.Now().Add(drainWait); pc.dl.total.IsZero() || until.Before(pc.dl.total) {
 		dl := *pc.dl
 		dl.total = until
-		dl.t.SockRead = 0
+		dl.t.Total, dl.t.SockRead = drainWait, 0
 		pc.dl = &dl
 	}
 	var buf [4 << 10]byte

@@ -16,7 +16,9 @@ const (
 // request option to override the session's values field by field.
 //
 // Deadlines are applied to the socket: no timer or goroutine is started per request. When one
-// expires the request (or body read) fails with a *[TimeoutError] naming the phase.
+// expires the request (or body read) fails with a *[TimeoutError] naming the phase. Total and
+// SockRead fire never early and at most min(1s, duration/16) late: a socket deadline is moved
+// only when it falls outside that window, about once a second on a busy connection.
 type Timeout struct {
 	// Total covers everything from the call until the body is read to EOF or closed: pool wait,
 	// DNS, dialing, TLS, every redirect hop and retry, the upload, the head and the body.
