@@ -196,6 +196,7 @@ func TestRegressionBytesPresizeBounded(t *testing.T) {
 // slow producer, say): Read blocks until release is closed.
 type blockingReader struct {
 	first   bool
+	blocked chan struct{} // closed when Read starts blocking
 	release chan struct{}
 }
 
@@ -204,6 +205,7 @@ func (r *blockingReader) Read(p []byte) (int, error) {
 		r.first = true
 		return copy(p, "abc"), nil
 	}
+	close(r.blocked)
 	<-r.release
 	return 0, io.EOF
 }
@@ -212,8 +214,10 @@ func (r *blockingReader) Read(p []byte) (int, error) {
 // reader and that reader is not an io.Closer, finish waits for it with no bound: an early
 // response (here a 413 with Connection: close) does not return, and Total (1 s) is not honoured.
 func TestRegressionFinishDoesNotWaitForBodyReader(t *testing.T) {
+	br := &blockingReader{blocked: make(chan struct{}), release: make(chan struct{})}
 	srv := rawserver.Start(t, func(c *rawserver.Conn) {
 		c.R.ReadString('\n')
+		<-br.blocked // answer once the body writer is stuck in the caller's reader
 		c.Send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 		time.Sleep(100 * time.Millisecond)
 	})
@@ -222,7 +226,7 @@ func TestRegressionFinishDoesNotWaitForBodyReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	br := &blockingReader{release: make(chan struct{})}
+
 	start := time.Now()
 	resp, err := s.Post(context.Background(), srv.URL, Body(br))
 	el := time.Since(start)
