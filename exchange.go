@@ -9,9 +9,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/aiohttp-go/aiohttp/internal/http1"
 )
+
+// writerGrace is how long an ended exchange waits for its body writer to return before leaving
+// the connection's release to the writer.
+const writerGrace = 50 * time.Millisecond
 
 // inlineBodyMax is the largest in-memory body written together with the head by the caller's
 // goroutine. Larger and streaming bodies are written by a goroutine while the head is read, so a
@@ -285,9 +290,9 @@ func (ex *exchangeState) writing() bool {
 
 // finish ends the exchange once: stops the cancellation hook and gives the connection back,
 // reused only when reusable and nothing went wrong on either side. A body writer still running
-// is stopped by closing the socket (and the body, if it is an io.Closer); if it is blocked in
-// the caller's reader, finish does not wait: the writer releases the connection when it returns,
-// and the connection's slot stays counted until then.
+// is told to read no more and stopped by closing the socket (and the body, if it is an
+// io.Closer); finish waits up to writerGrace for it. A writer blocked longer in the caller's
+// reader releases the connection itself when it returns, its slot counted until then.
 func (ex *exchangeState) finish(reusable bool) {
 	if ex.freed {
 		return
@@ -302,14 +307,24 @@ func (ex *exchangeState) finish(reusable bool) {
 	}
 	if ex.done != nil {
 		ex.stopped.Store(true)
-		ex.mu.Lock()
-		if !ex.writerDone {
-			ex.orphaned = true
-			ex.mu.Unlock()
+		if ex.writing() {
+			// Closing the socket (and the body, if it is a Closer) makes a writer in Write or in
+			// a well-behaved Read return at once; wait that long, not for a Read that blocks.
 			pc.closeNow()
 			if c, ok := ex.body.r.(io.Closer); ok {
 				_ = c.Close()
 			}
+			t := time.NewTimer(writerGrace)
+			select {
+			case <-ex.done:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		ex.mu.Lock()
+		if !ex.writerDone {
+			ex.orphaned = true
+			ex.mu.Unlock()
 			return
 		}
 		ex.mu.Unlock()
