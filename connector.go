@@ -198,8 +198,8 @@ func (c *Connector) acquire(ctx context.Context, key poolKey, o acquireOpts) (pc
 					c.reuses.Add(1)
 					return pc, true, nil
 				}
-				c.discard(pc)
-				continue
+				pc, err := c.redial(ctx, pc, o)
+				return pc, false, err
 			}
 		}
 		if c.reserveLocked(hp) || (o.fresh && c.reserveFreshLocked(hp)) {
@@ -218,8 +218,8 @@ func (c *Connector) acquire(ctx context.Context, key poolKey, o acquireOpts) (pc
 		}
 		if g.pc != nil {
 			if !c.alive(g.pc, o.peek) {
-				c.discard(g.pc)
-				continue
+				pc, err := c.redial(ctx, g.pc, o)
+				return pc, false, err
 			}
 			c.reuses.Add(1)
 			return g.pc, true, nil
@@ -420,15 +420,16 @@ func (c *Connector) release(pc *conn, reusable bool) {
 	c.mu.Unlock()
 }
 
-// discard closes a connection taken from the pool that turned out dead.
-func (c *Connector) discard(pc *conn) {
-	pc.close()
+// redial replaces an idle connection that turned out dead (the server closed it, or sent stray
+// bytes) with a new one under the same slot, so the request keeps its place instead of queueing
+// again.
+func (c *Connector) redial(ctx context.Context, dead *conn, o acquireOpts) (*conn, error) {
+	hp := dead.hp
 	c.mu.Lock()
-	pc.hp.open--
-	c.open--
-	c.dispatchLocked()
-	c.forgetLocked(pc.hp)
+	hp.dialing++ // the slot stays counted in open: it passes from the dead connection to the dial
 	c.mu.Unlock()
+	dead.close()
+	return c.dial(ctx, hp, o)
 }
 
 // dispatchLocked hands idle connections and free slots to waiters in FIFO order: each waiter in
