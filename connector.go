@@ -106,8 +106,7 @@ type waiter struct {
 }
 
 type grant struct {
-	pc     *conn // an idle connection, or nil for a permit to dial
-	reused bool
+	pc *conn // an idle connection, or nil for a permit to dial
 }
 
 // NewConnector validates cfg and returns a connector. It starts no goroutine.
@@ -177,56 +176,55 @@ type acquireOpts struct {
 // acquire returns a connection for key: the most recently used idle one, a new one when the
 // limits allow, else one handed over in FIFO order. reused reports an idle connection taken.
 func (c *Connector) acquire(ctx context.Context, key poolKey, o acquireOpts) (pc *conn, reused bool, err error) {
-	for {
-		if ctx.Err() != nil {
-			return nil, false, context.Cause(ctx) // never hand a cancelled request a connection
-		}
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			return nil, false, ErrSessionClosed
-		}
-		hp := c.hosts[key]
-		if hp == nil {
-			hp = &hostPool{key: key}
-			c.hosts[key] = hp
-		}
-		if !o.fresh {
-			if pc := c.popIdleLocked(hp); pc != nil {
-				c.mu.Unlock()
-				if c.alive(pc, o.peek) {
-					c.reuses.Add(1)
-					return pc, true, nil
-				}
-				pc, err := c.redial(ctx, pc, o)
-				return pc, false, err
-			}
-		}
-		if c.reserveLocked(hp) || (o.fresh && c.reserveFreshLocked(hp)) {
-			c.mu.Unlock()
-			pc, err := c.dial(ctx, hp, o)
-			return pc, false, err
-		}
-		// Wait in line. The connect phase (and Total) bounds the wait.
-		w := &waiter{hp: hp, ch: make(chan grant, 1), fresh: o.fresh}
-		c.waiters = append(c.waiters, w)
-		hp.waiting++
+	if ctx.Err() != nil {
+		return nil, false, context.Cause(ctx) // never hand a cancelled request a connection
+	}
+	c.mu.Lock()
+	if c.closed {
 		c.mu.Unlock()
-		g, err := c.wait(ctx, w, o.dl)
-		if err != nil {
-			return nil, false, err
+		return nil, false, ErrSessionClosed
+	}
+	hp := c.hosts[key]
+	if hp == nil {
+		hp = &hostPool{key: key}
+		c.hosts[key] = hp
+	}
+	if !o.fresh {
+		if pc := c.popIdleLocked(hp); pc != nil {
+			c.mu.Unlock()
+			return c.checkIdle(ctx, pc, o)
 		}
-		if g.pc != nil {
-			if !c.alive(g.pc, o.peek) {
-				pc, err := c.redial(ctx, g.pc, o)
-				return pc, false, err
-			}
-			c.reuses.Add(1)
-			return g.pc, true, nil
-		}
+	}
+	if c.reserveLocked(hp) || (o.fresh && c.reserveFreshLocked(hp)) {
+		c.mu.Unlock()
 		pc, err := c.dial(ctx, hp, o)
 		return pc, false, err
 	}
+	// Wait in line. The connect phase (and Total) bounds the wait.
+	w := &waiter{hp: hp, ch: make(chan grant, 1), fresh: o.fresh}
+	c.waiters = append(c.waiters, w)
+	hp.waiting++
+	c.mu.Unlock()
+	g, err := c.wait(ctx, w, o.dl)
+	if err != nil {
+		return nil, false, err
+	}
+	if g.pc != nil {
+		return c.checkIdle(ctx, g.pc, o)
+	}
+	pc, err = c.dial(ctx, hp, o)
+	return pc, false, err
+}
+
+// checkIdle returns an idle connection taken from the pool if it is alive, else a new one
+// dialed in its place.
+func (c *Connector) checkIdle(ctx context.Context, pc *conn, o acquireOpts) (*conn, bool, error) {
+	if c.alive(pc, o.peek) {
+		c.reuses.Add(1)
+		return pc, true, nil
+	}
+	pc, err := c.redial(ctx, pc, o)
+	return pc, false, err
 }
 
 // wait blocks until w is granted, ctx is done or the connect deadline passes. A grant that races
@@ -445,7 +443,7 @@ func (c *Connector) dispatchLocked() {
 		}
 		var g grant
 		if pc := c.popIdleFor(w); pc != nil {
-			g = grant{pc: pc, reused: true}
+			g = grant{pc: pc}
 		} else if c.reserveLocked(w.hp) || (w.fresh && c.reserveFreshLocked(w.hp)) {
 		} else {
 			if c.cfg.Limit > 0 && c.open >= c.cfg.Limit && !c.hasIdleLocked() {

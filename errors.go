@@ -260,11 +260,3 @@ type InvalidHeaderError struct {
 func (e *InvalidHeaderError) Error() string {
 	return "invalid request header " + strconv.Quote(e.Name) + ": " + e.Reason
 }
-
-// redactURL returns u as a string with any password replaced by "xxxxx".
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	return u.Redacted()
-}
