@@ -35,10 +35,9 @@ func (r *failAfter) Read(p []byte) (int, error) {
 	return 0, r.err
 }
 
-// exchange.go:157-165 / 231-234: a body writer error (the caller's reader failed, or a body
-// shorter than its Content-Length) is stored in ex.werr but nothing stops the head read: the
-// server waits for the rest of the body, the caller waits for a head, and the request ends with
-// a Total timeout; the reader's error is never reported.
+// When the caller's body reader fails (or a body is shorter than its Content-Length), the head
+// read is aborted at once and the reader's error is returned as *BodySourceError. It once waited
+// for a Total timeout and lost the reader's error.
 func TestRegressionBodyReaderErrorReported(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.ReadAll(r.Body)
@@ -63,9 +62,8 @@ func TestRegressionBodyReaderErrorReported(t *testing.T) {
 	}
 }
 
-// connector.go:225 and dial.go:31: the Connect deadline is computed afresh in wait() and again
-// in dialConn(), so a pool wait and the dial that follows each get the whole Connect budget.
-// DESIGN: Connect covers "pool wait, DNS, all dial attempts, TLS" as one phase.
+// One Connect budget covers the pool wait, DNS, every dial attempt and TLS (DESIGN: one phase).
+// It once restarted after the pool wait.
 func TestRegressionConnectBudgetSpansPoolWait(t *testing.T) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/hold" {
@@ -113,9 +111,8 @@ func TestRegressionConnectBudgetSpansPoolWait(t *testing.T) {
 	}
 }
 
-// outrequest.go:150-152 + session.go:58-61: framing headers in the session's defaults are
-// validated for syntax only. On the shared-map fast path they go on the wire verbatim (a GET
-// announcing a body it never sends); with any request option they are checked or applied.
+// Framing headers and Host are refused as session defaults. They were once sent verbatim on the
+// fast path (a GET announcing a body it never sends) and refused when any option was given.
 func TestRegressionSessionFramingHeadersRefused(t *testing.T) {
 	for _, k := range []string{"Content-Length", "content-length", "Transfer-Encoding", "Host"} {
 		_, err := NewSession(Config{Header: http.Header{k: {"5"}}})
@@ -126,9 +123,8 @@ func TestRegressionSessionFramingHeadersRefused(t *testing.T) {
 	}
 }
 
-// exchange.go:96 + http1 parseFraming (Offset = base = 0): a response with a valid status line
-// but conflicting framing headers counts as "bytes that are not a status line", so on a reused
-// connection the request is sent a second time. DESIGN: retry only before a valid status line.
+// A response with a valid status line but broken framing is an error, never a reason for the
+// stale-connection retry (DESIGN: retry only before a valid status line). It once was resent.
 func TestRegressionFramingErrorNotResent(t *testing.T) {
 	srv := rawserver.Start(t, func(c *rawserver.Conn) {
 		for n := 0; ; n++ {
@@ -163,8 +159,8 @@ func TestRegressionFramingErrorNotResent(t *testing.T) {
 	}
 }
 
-// body.go:348-352: Bytes presizes from an untrusted Content-Length up to 16 MiB; no MaxBodySize
-// exists (DESIGN: "presized from Content-Length, capped by MaxBodySize").
+// Bytes does not trust a large Content-Length up front: a 5-byte body declared as 16 MB once
+// allocated 16 MiB.
 func TestRegressionBytesPresizeBounded(t *testing.T) {
 	srv := rawserver.Start(t, func(c *rawserver.Conn) {
 		if _, err := c.ReadRequest(); err != nil {
@@ -210,9 +206,9 @@ func (r *blockingReader) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// exchange.go:218-229: when the exchange ends while the body writer is blocked in the caller's
-// reader and that reader is not an io.Closer, finish waits for it with no bound: an early
-// response (here a 413 with Connection: close) does not return, and Total (1 s) is not honoured.
+// An early response (a 413 with Connection: close) returns while the body writer is blocked in a
+// caller's reader that is not an io.Closer; the connection stays counted and is released by the
+// writer when the reader returns. Close once waited for the reader, past Total.
 func TestRegressionFinishDoesNotWaitForBodyReader(t *testing.T) {
 	br := &blockingReader{blocked: make(chan struct{}), release: make(chan struct{})}
 	srv := rawserver.Start(t, func(c *rawserver.Conn) {
@@ -253,10 +249,8 @@ func TestRegressionFinishDoesNotWaitForBodyReader(t *testing.T) {
 	}
 }
 
-// session.go:151 / connector.go:184-190 / exchange.go:59-73: nothing checks ctx before a
-// request goes out on an idle connection. With ctx already cancelled, the interrupt runs on a
-// goroutine started by AfterFunc, and the caller's Write usually wins: the POST reaches the
-// server, and the caller still gets context.Canceled.
+// A request whose ctx is already cancelled is never written, even on an idle connection. The
+// interrupt runs on AfterFunc's goroutine, and the caller's Write once won the race.
 func TestRegressionPreCancelledRequestNotSent(t *testing.T) {
 	var mu sync.Mutex
 	posts := 0
@@ -340,9 +334,9 @@ func (s *slowSeeker) Seek(off int64, whence int) (int64, error) {
 	return int64(s.off), nil
 }
 
-// A 307 that arrives while a streaming body is still being sent: finish orphans the body writer,
-// follow() rewinds the body and the next hop's writer reads the same reader while the orphaned
-// writer still does. The redirected request carries a corrupted (shorter) body.
+// A 307 that arrives while a streaming body is still being sent: the next hop's rewind waits
+// for the old writer, so two writers never read one body. The redirected request once carried a
+// corrupted (shorter) body.
 func TestRegressionRedirectRewindWaitsForOldWriter(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16) // 64 KiB
 	got := make(chan []byte, 1)
@@ -367,19 +361,11 @@ func TestRegressionRedirectRewindWaitsForOldWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Close()
-	b := <-got
-	src.mu.Lock()
-	overlaps := src.overlaps
-	src.mu.Unlock()
-	if overlaps > 0 || !bytes.Equal(b, data) {
-		t.Fatalf("redirected body: %d bytes received, want %d (equal=%v); overlapping reads of the source: %d",
-			len(b), len(data), bytes.Equal(b, data), overlaps)
-	}
+	requireWholeBody(t, "redirected body", <-got, data, src)
 }
 
-// The same race on the stale-connection retry: a PUT on a reused connection that the server
-// drops without answering is retried after body.rewind() while the first attempt's writer,
-// orphaned by finish, still reads the body.
+// The same on the stale-connection retry: a PUT on a reused connection that the server drops
+// without answering is resent whole, with no overlapping reads of the body.
 func TestRegressionStaleRetryRewindWaitsForOldWriter(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16)
 	got := make(chan []byte, 1)
@@ -414,18 +400,24 @@ func TestRegressionStaleRetryRewindWaitsForOldWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Close()
-	b := <-got
+	requireWholeBody(t, "retried body", <-got, data, src)
+}
+
+// requireWholeBody checks that the server got the whole body and that no two reads of the
+// source overlapped.
+func requireWholeBody(t *testing.T, what string, got, want []byte, src *slowSeeker) {
+	t.Helper()
 	src.mu.Lock()
 	overlaps := src.overlaps
 	src.mu.Unlock()
-	if overlaps > 0 || !bytes.Equal(b, data) {
-		t.Fatalf("retried body: %d bytes received, want %d (equal=%v); overlapping reads of the source: %d",
-			len(b), len(data), bytes.Equal(b, data), overlaps)
+	if overlaps > 0 || !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes received, want %d (equal=%v); overlapping reads of the source: %d",
+			what, len(got), len(want), bytes.Equal(got, want), overlaps)
 	}
 }
 
-// requeue does not schedule the janitor. If the janitor fired (finding nothing idle) while the
-// connection was handed to a waiter that then left, the requeued connection is never expired.
+// A connection handed to a waiter that left is requeued with its age and still expires: requeue
+// once forgot the expiry timer.
 func TestRegressionRequeuedConnectionExpires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := pipeSession(t, ConnectorConfig{IdleTimeout: 2 * time.Second}, Timeout{})
@@ -447,9 +439,8 @@ func TestRegressionRequeuedConnectionExpires(t *testing.T) {
 	})
 }
 
-// The connect budget of a hop is fixed at the first pool wait and then also covers the first
-// attempt's exchange: the stale retry's dial finds it spent and fails with a connect timeout,
-// though the hop spent 1 s obtaining connections.
+// Each acquisition gets its own Connect budget: the stale retry's dial once found the budget
+// spent by the first attempt's exchange and failed with a connect timeout.
 func TestRegressionConnectBudgetPerAcquisition(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var conns atomic.Int32
@@ -496,10 +487,8 @@ func TestRegressionConnectBudgetPerAcquisition(t *testing.T) {
 	})
 }
 
-// A request whose ctx is cancelled after acquire handed it an idle connection (the grant won
-// wait's select, or ctx fired between acquire's check and the pop): exchange's early check
-// finishes with reusable=false and closes a pooled connection that never carried a byte, though
-// stop() reported the interrupt never ran (DESIGN: such a connection goes back to the pool).
+// A request cancelled after acquire handed it an idle connection, before a byte was sent, gives
+// the connection back to the pool (DESIGN); it was once closed.
 func TestRegressionCancelledBeforeSendKeepsConn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := pipeSession(t, ConnectorConfig{}, Timeout{})
